@@ -1,0 +1,155 @@
+// The clock process loop. Everything ntpd-net says passes MessageValidator
+// first; nothing it sends can make this loop block, crash or act.
+#include "ntpd-clock/clock_process.h"
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <variant>
+
+#include "common/log.h"
+
+namespace ntpd::clock {
+
+std::int64_t monotonic_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * common::kNsPerSecond + ts.tv_nsec;
+}
+
+ClockProcess::ClockProcess(Supervisor& supervisor, ClockSettings settings)
+    : supervisor_(supervisor),
+      settings_(std::move(settings)),
+      messages_(settings_.initial_frequency_ppb) {}
+
+bool ClockProcess::prepare(std::string* error) {
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&handled, sig);
+  if (sigprocmask(SIG_BLOCK, &handled, nullptr) != 0) {
+    *error = std::string("sigprocmask: ") + std::strerror(errno);
+    return false;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  signal_fd_.reset(signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signal_fd_) {
+    *error = std::string("signalfd: ") + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+int ClockProcess::run() {
+  if (supervisor_.start(monotonic_now_ns())) send_clock_state();
+  while (!stopping_) {
+    pollfd fds[2] = {{signal_fd_.get(), POLLIN, 0}, {-1, POLLIN, 0}};
+    if (supervisor_.running()) fds[1].fd = supervisor_.channel()->fd();
+    int timeout_ms = -1;
+    if (auto due = supervisor_.restart_due_ns()) {
+      const std::int64_t wait_ns = *due - monotonic_now_ns();
+      timeout_ms = wait_ns <= 0 ? 0 : static_cast<int>(wait_ns / 1'000'000 + 1);
+    }
+    const int ready = ::poll(fds, 2, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+      common::logf(LOG_ERR, "LOOP: poll: %s", std::strerror(errno));
+      break;
+    }
+    if (fds[1].revents != 0) drain_net();
+    if (fds[0].revents != 0) {
+      signalfd_siginfo info{};
+      while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+        const auto sig = static_cast<int>(info.ssi_signo);
+        if (sig == SIGCHLD) {
+          on_child_exit(monotonic_now_ns());
+        } else if (sig == SIGTERM || sig == SIGINT) {
+          common::logf(LOG_NOTICE, "EXIT: %s received, stopping", sigabbrev_np(sig));
+          stopping_ = true;
+        } else if (sig == SIGHUP) {
+          common::logf(LOG_INFO, "LOOP: SIGHUP ignored (restart ntpd to reload ntp.conf)");
+        }
+      }
+    }
+    if (auto due = supervisor_.restart_due_ns(); due && !stopping_ && monotonic_now_ns() >= *due) {
+      messages_.reset_rate_limits();
+      if (supervisor_.start(monotonic_now_ns())) send_clock_state();
+    }
+  }
+  shutdown();
+  return 0;
+}
+
+void ClockProcess::drain_net() {
+  std::vector<std::uint8_t> buffer;
+  // Bounded: a flooding child cannot starve signal handling.
+  for (int i = 0; i < 256 && supervisor_.running(); ++i) {
+    const std::int64_t now = monotonic_now_ns();
+    switch (supervisor_.channel()->receive(buffer)) {
+      case common::IpcChannel::ReceiveStatus::kMessage:
+        apply(messages_.handle(buffer, now));
+        continue;
+      case common::IpcChannel::ReceiveStatus::kTruncated:
+        apply(messages_.handle_oversized(now));
+        continue;
+      case common::IpcChannel::ReceiveStatus::kWouldBlock:
+        return;
+      case common::IpcChannel::ReceiveStatus::kEof:
+      case common::IpcChannel::ReceiveStatus::kError:
+        // ntpd-net is gone or closed its end (or sent an empty datagram):
+        // make sure it is dead; SIGCHLD then reaps and restarts it.
+        supervisor_.kill_child();
+        supervisor_.close_channel();
+        on_child_exit(now);
+        return;
+    }
+  }
+}
+
+void ClockProcess::apply(const HandleEffects& effects) {
+  if (effects.log) common::log_line(effects.log->priority, effects.log->text);
+  if (effects.report) supervisor_.note_seccomp_report(*effects.report);
+  if (effects.send_clock_state) send_clock_state();
+}
+
+void ClockProcess::send_clock_state() {
+  if (!supervisor_.running()) return;
+  ipc::Envelope envelope;
+  *envelope.mutable_clock_state() = messages_.current_state();
+  std::string error;
+  if (!supervisor_.channel()->send(envelope, &error)) {
+    common::logf(LOG_WARNING, "IPC: cannot send ClockState: %s", error.c_str());
+  }
+}
+
+void ClockProcess::on_child_exit(std::int64_t now_ns) {
+  // Read what the child sent before it died (its SIGSYS report, last logs).
+  if (supervisor_.running()) {
+    std::vector<std::uint8_t> buffer;
+    for (int i = 0; i < 64; ++i) {
+      if (supervisor_.channel()->receive(buffer) != common::IpcChannel::ReceiveStatus::kMessage) break;
+      apply(messages_.handle(buffer, now_ns));
+    }
+  }
+  if (auto cause = supervisor_.reap(now_ns)) {
+    common::logf(LOG_ERR, "SUPERVISE: %s", cause->c_str());
+  }
+}
+
+void ClockProcess::shutdown() {
+  supervisor_.stop(2 * common::kNsPerSecond);
+  if (settings_.drift_file && messages_.frequency_ppb()) {
+    std::string error;
+    if (settings_.drift_file->write(*messages_.frequency_ppb(), &error)) {
+      common::logf(LOG_INFO, "DRIFT: wrote %s", settings_.drift_file->path().c_str());
+    } else {
+      common::logf(LOG_ERR, "DRIFT: %s", error.c_str());
+    }
+  }
+  common::logf(LOG_NOTICE, "EXIT: ntpd stopped");
+}
+
+}  // namespace ntpd::clock

@@ -1,0 +1,91 @@
+// Wildcard UDP sockets with the options ntpd-net's udp_io relies on.
+#include "ntpd-clock/listen_sockets.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <syslog.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+
+namespace ntpd::clock {
+namespace {
+
+bool set_option(int fd, int level, int name, int value) {
+  return setsockopt(fd, level, name, &value, sizeof value) == 0;
+}
+
+bool open_one(int family, std::uint16_t port, OpenedListenSocket* out, std::string* error,
+              bool* family_missing) {
+  const char* address = family == AF_INET ? "0.0.0.0" : "::";
+  common::UniqueFd fd(socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    *family_missing = family == AF_INET6 && errno == EAFNOSUPPORT;
+    *error = std::string("socket(") + address + "): " + std::strerror(errno);
+    return false;
+  }
+  bool ok = set_option(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, 1);
+  if (family == AF_INET) {
+    ok = ok && set_option(fd.get(), IPPROTO_IP, IP_PKTINFO, 1);
+  } else {
+    ok = ok && set_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1) &&
+         set_option(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+  }
+  if (!ok) {
+    *error = std::string("setsockopt on ") + address + ": " + std::strerror(errno);
+    return false;
+  }
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    sin->sin_addr.s_addr = htonl(INADDR_ANY);
+    length = sizeof *sin;
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    sin6->sin6_addr = in6addr_any;
+    length = sizeof *sin6;
+  }
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    const int saved = errno;
+    *family_missing = family == AF_INET6 && saved == EADDRNOTAVAIL;
+    *error = std::string("cannot bind ") + address + " port " + std::to_string(port) + ": " +
+             std::strerror(saved);
+    if (saved == EADDRINUSE) *error += " (another NTP daemon is running?)";
+    return false;
+  }
+  out->fd = std::move(fd);
+  out->address = address;
+  out->port = port;
+  return true;
+}
+
+}  // namespace
+
+bool open_listen_sockets(const ListenSocketSpec& spec, std::vector<OpenedListenSocket>* out,
+                         std::string* error) {
+  for (int family : {AF_INET, AF_INET6}) {
+    if ((family == AF_INET && !spec.ipv4) || (family == AF_INET6 && !spec.ipv6)) continue;
+    OpenedListenSocket opened;
+    bool family_missing = false;
+    if (!open_one(family, spec.port, &opened, error, &family_missing)) {
+      if (family_missing && spec.ipv4) {
+        common::logf(LOG_WARNING, "IO: IPv6 not available, serving IPv4 only: %s", error->c_str());
+        error->clear();
+        continue;
+      }
+      return false;
+    }
+    out->push_back(std::move(opened));
+  }
+  return true;
+}
+
+}  // namespace ntpd::clock

@@ -1,0 +1,155 @@
+// ntpd: the program users start, as root. Reads every trusted input, opens
+// every file and socket, confines itself, then supervises ntpd-net and runs
+// the clock loop. The order below is the security argument: nothing after
+// restrict_clock_capabilities() can open a privileged port or read a file
+// the network process could not.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include "common/log.h"
+#include "common/text_file.h"
+#include "ntpd-clock/clock_process.h"
+#include "ntpd-clock/cli_options.h"
+#include "ntpd-clock/daemonize.h"
+#include "ntpd-clock/listen_sockets.h"
+#include "ntpd-clock/pid_file.h"
+#include "ntpd-clock/sandbox.h"
+#include "ntpd-clock/startup.h"
+#include "ntpd-clock/startup_config.h"
+
+namespace ntpd::clock {
+namespace {
+
+int check_config(const Options& options) {
+  const auto parsed = common::parse_ntp_conf(options.config_path_or_default(), common::FileReader(read_config_file));
+  for (const auto& d : parsed.diagnostics) std::printf("%s\n", d.to_string().c_str());
+  std::printf("# effective configuration of %s\n%s", options.config_path_or_default().c_str(),
+              common::describe_config(parsed.config).c_str());
+  return parsed.has_errors() || parsed.fatal ? 1 : 0;
+}
+
+std::vector<std::string> net_environment() {
+  std::vector<std::string> env;
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
+  }
+  return env;
+}
+
+// Reports a startup failure to the operator (and the waiting parent when
+// daemonized) and returns the exit status.
+int fail(std::optional<DaemonReadyNotifier>& notifier, const std::string& message) {
+  common::logf(LOG_ERR, "START: %s", message.c_str());
+  if (notifier) notifier->failed(message);
+  return 1;
+}
+
+int run(const Options& options) {
+  common::log_to_stderr("clock", log_priority_for(options.debug_level));
+  std::optional<DaemonReadyNotifier> notifier;
+  std::string error;
+  if (geteuid() != 0) return fail(notifier, "ntpd must be started as root");
+  auto config = load_config(options.config_path_or_default(), options.config_path.has_value(), &error);
+  if (!config) return fail(notifier, error);
+  const EffectivePaths paths = effective_paths(options, *config);
+  const int log_priority = log_priority_for(options.debug_level);
+  if (paths.log_file) {
+    if (!common::log_to_file("clock", log_priority, *paths.log_file)) {
+      return fail(notifier, "cannot open log file " + *paths.log_file);
+    }
+  } else if (options.debug_level == 0) {
+    common::log_to_syslog("clock", log_priority);
+  }
+  auto identity = resolve_net_identity(options.user, options.group, &error);
+  if (!identity) return fail(notifier, error);
+  const std::string jail = options.jail_dir_or_default();
+  if (!prepare_jail(jail, &error)) return fail(notifier, error);
+  std::string net_path;
+  common::UniqueFd net_program = open_net_program(options.net_program, &net_path, &error);
+  if (!net_program) return fail(notifier, error);
+
+  std::optional<PidFile> pid_file;
+  if (paths.pid_file) {
+    PidFileResult acquired = PidFile::acquire(*paths.pid_file, getpid());
+    if (!acquired.pid_file) return fail(notifier, acquired.error);
+    pid_file = std::move(acquired.pid_file);
+  }
+  ClockSettings settings;
+  settings.no_clock_control = options.no_clock_control;
+  if (paths.drift_file) {
+    settings.drift_file = DriftFile::open(*paths.drift_file, &error);
+    if (!settings.drift_file) return fail(notifier, error);
+    std::string why;
+    settings.initial_frequency_ppb = settings.drift_file->read(&why);
+    if (!why.empty()) common::logf(LOG_WARNING, "DRIFT: ignoring %s: %s", paths.drift_file->c_str(), why.c_str());
+  }
+  std::vector<OpenedListenSocket> sockets;
+  if (!open_listen_sockets({!options.ipv6_only, !options.ipv4_only, 123}, &sockets, &error)) {
+    return fail(notifier, error);
+  }
+
+  if (!options.foreground) {
+    DaemonizeResult daemon = daemonize_with_readiness();
+    if (!daemon.notifier) return fail(notifier, "cannot daemonize: " + daemon.error);
+    notifier = std::move(daemon.notifier);
+    if (pid_file && !pid_file->update_pid(getpid(), &error)) return fail(notifier, error);
+  }
+
+  ipc::NetConfig net_config = build_net_config(options, *config, log_priority);
+  SpawnSpec spawn{net_program.get(), {}, {}, net_environment()};
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    spawn.listen_fds.push_back(sockets[i].fd.get());
+    auto* listen = net_config.add_listen_sockets();
+    listen->set_fd(kNetFirstListenFd + static_cast<int>(i));
+    listen->set_address(sockets[i].address);
+    listen->set_port(sockets[i].port);
+  }
+  spawn.argv = {"ntpd-net",         "--ipc-fd",      std::to_string(kNetIpcFd),
+                "--uid",            std::to_string(identity->uid), "--gid",
+                std::to_string(identity->gid), "--jail", jail,
+                "--log-priority",   std::to_string(log_priority)};
+  ipc::Envelope envelope;
+  *envelope.mutable_net_config() = net_config;
+  auto config_bytes = common::encode_envelope(envelope);
+  if (!config_bytes) return fail(notifier, "configuration too large for the IPC cap");
+
+  Supervisor supervisor(std::move(spawn), std::move(*config_bytes));
+  ClockProcess clock(supervisor, std::move(settings));
+  if (!clock.prepare(&error)) return fail(notifier, error);
+  if (!restrict_clock_capabilities(&error)) return fail(notifier, "capabilities: " + error);
+  install_clock_sigsys_reporter(-1);
+  if (!load_clock_seccomp(&error)) return fail(notifier, "seccomp: " + error);
+  common::logf(LOG_NOTICE, "START: ntpd %s running%s; network process %s as uid %u in %s",
+               NTPD_VERSION, options.no_clock_control ? " without clock control" : "",
+               net_path.c_str(), identity->uid, jail.c_str());
+  if (notifier) notifier->ready();
+  return clock.run();
+}
+
+}  // namespace
+}  // namespace ntpd::clock
+
+int main(int argc, char** argv) {
+  using namespace ntpd::clock;
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  const CliParseResult parsed = parse_cli(args);
+  switch (parsed.action) {
+    case CliAction::kPrintHelp:
+      std::fputs(usage_text("ntpd").c_str(), stdout);
+      return 0;
+    case CliAction::kPrintVersion:
+      std::fputs(version_text().c_str(), stdout);
+      return 0;
+    case CliAction::kUsageError:
+      std::fprintf(stderr, "ntpd: %s\n%s", parsed.error.c_str(), usage_text("ntpd").c_str());
+      return 2;
+    case CliAction::kRun:
+      break;
+  }
+  if (parsed.options.check_config) return check_config(parsed.options);
+  return run(parsed.options);
+}

@@ -1,0 +1,113 @@
+// Startup I/O of the clock process (see startup.h).
+#include "ntpd-clock/startup.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "common/text_file.h"
+
+namespace ntpd::clock {
+
+std::optional<std::string> read_config_file(const std::string& path, std::string* error) {
+  return common::read_text_file(path, error);
+}
+
+std::optional<common::NtpConfig> load_config(const std::string& path, bool path_was_given,
+                                             std::string* error) {
+  if (!path_was_given && access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+    common::logf(LOG_WARNING, "CONFIG: %s does not exist; running with no associations",
+                 path.c_str());
+    return common::NtpConfig{};
+  }
+  common::ParsedConfig parsed = common::parse_ntp_conf(path, common::FileReader(read_config_file));
+  for (const auto& d : parsed.diagnostics) {
+    const int priority =
+        d.severity == common::ConfigDiagnostic::Severity::kError ? LOG_ERR : LOG_WARNING;
+    common::logf(priority, "CONFIG: %s", d.to_string().c_str());
+  }
+  if (parsed.fatal) {
+    *error = "refusing to start: " + path +
+             " has an access-control error or cannot be read (see the lines above)";
+    return std::nullopt;
+  }
+  return std::move(parsed.config);
+}
+
+std::optional<NetIdentity> resolve_net_identity(const std::string& user,
+                                                const std::optional<std::string>& group,
+                                                std::string* error) {
+  const passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr) {
+    *error = "user '" + user + "' for the network process does not exist (choose one with -u)";
+    return std::nullopt;
+  }
+  NetIdentity identity{pw->pw_uid, pw->pw_gid};
+  if (group) {
+    const struct group* gr = getgrnam(group->c_str());
+    if (gr == nullptr) {
+      *error = "group '" + *group + "' for the network process does not exist";
+      return std::nullopt;
+    }
+    identity.gid = gr->gr_gid;
+  }
+  if (identity.uid == 0 || identity.gid == 0) {
+    *error = "the network process must not run as root (user '" + user + "')";
+    return std::nullopt;
+  }
+  return identity;
+}
+
+bool prepare_jail(const std::string& dir, std::string* error) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    *error = "cannot create jail directory " + dir + ": " + std::strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    *error = "jail " + dir + " is not a directory";
+    return false;
+  }
+  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    *error = "jail " + dir + " must be owned by root and not group- or world-writable";
+    return false;
+  }
+  return true;
+}
+
+common::UniqueFd open_net_program(const std::optional<std::string>& override_path,
+                                  std::string* resolved, std::string* error) {
+  std::vector<std::string> candidates;
+  if (override_path) {
+    candidates.push_back(*override_path);
+  } else {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+      std::string exe(self, static_cast<std::size_t>(n));
+      candidates.push_back(exe.substr(0, exe.rfind('/') + 1) + "ntpd-net");
+    }
+    candidates.push_back(NTPD_NET_INSTALL_PATH);
+  }
+  for (const auto& path : candidates) {
+    if (access(path.c_str(), X_OK) != 0) continue;
+    common::UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC));
+    if (fd) {
+      *resolved = path;
+      return fd;
+    }
+  }
+  *error = "cannot find an executable ntpd-net (tried";
+  for (const auto& path : candidates) *error += " " + path;
+  *error += ")";
+  return {};
+}
+
+}  // namespace ntpd::clock

@@ -1,0 +1,34 @@
+// What the clock process decides at startup from the command line and
+// ntp.conf: effective paths (command line wins over ntp.conf), the log
+// level, and the NetConfig handed to every ntpd-net. Pure: no files, no
+// lookups; main.cc does the I/O around it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/ntp_conf_types.h"
+#include "ntpd-clock/cli_options.h"
+#include "proto/ntpd.pb.h"
+
+namespace ntpd::clock {
+
+struct EffectivePaths {
+  std::optional<std::string> drift_file;  // -f, else driftfile
+  std::optional<std::string> keys_file;   // -k, else keys
+  std::optional<std::string> log_file;    // -l, else logfile
+  std::optional<std::string> pid_file;    // -p, else pidfile
+  std::optional<std::string> stats_dir;   // -s, else statsdir
+};
+EffectivePaths effective_paths(const Options& options, const common::NtpConfig& config);
+
+// syslog priority threshold: NOTICE normally, INFO at -d, DEBUG at -d -d.
+int log_priority_for(int debug_level);
+
+// The associations and switches ntpd-net needs; listen sockets are added by
+// the caller once they are open.
+ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig& config,
+                                int log_priority);
+
+
+}  // namespace ntpd::clock

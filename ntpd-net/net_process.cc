@@ -1,0 +1,210 @@
+// ntpd-net's main loop. Sandboxing happens before the loop exists and
+// before any listening socket is read; until NetConfig arrives the process
+// only listens to the clock process.
+#include "ntpd-net/net_process.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <syslog.h>
+
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "common/log.h"
+#include "ntpd-net/clock_link.h"
+#include "ntpd-net/sandbox.h"
+#include "ntpd-net/server.h"
+#include "ntpd-net/udp_io.h"
+
+namespace ntpd::net {
+namespace {
+
+struct EventBaseFree {
+  void operator()(event_base* base) const { event_base_free(base); }
+};
+struct EventFree {
+  void operator()(event* ev) const { event_free(ev); }
+};
+using EventHandle = std::unique_ptr<event, EventFree>;
+
+template <typename T>
+bool parse_number(std::string_view text, T* out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+class NetProcess {
+ public:
+  NetProcess(event_base* base, common::UniqueFd ipc_fd)
+      : base_(base),
+        link_(std::move(ipc_fd), ClockLink::Handlers{
+                                     [this](const ipc::NetConfig& c) { on_config(c); },
+                                     [this](const ClockView& v) { on_clock_state(v); },
+                                     [this] { on_clock_gone(); },
+                                 }) {}
+
+  bool start() {
+    ipc_event_.reset(event_new(base_, link_.fd(), EV_READ | EV_PERSIST, &NetProcess::on_ipc, this));
+    return ipc_event_ && event_add(ipc_event_.get(), nullptr) == 0;
+  }
+
+  ClockLink& link() { return link_; }
+  int exit_status() const { return exit_status_; }
+
+ private:
+  static void on_ipc(evutil_socket_t, short, void* self) {
+    static_cast<NetProcess*>(self)->link_.on_readable();
+  }
+  static void on_udp(evutil_socket_t, short, void* arg) {
+    auto* slot = static_cast<EndpointSlot*>(arg);
+    slot->owner->serve(*slot->endpoint);
+  }
+
+  void on_config(const ipc::NetConfig& config) {
+    if (config.has_log_level()) common::set_log_min_priority(config.log_level());
+    for (const auto& listen : config.listen_sockets()) {
+      if (!listen.has_fd() || listen.fd() < 3 || fcntl(listen.fd(), F_GETFD) < 0) {
+        common::logf(LOG_ERR, "IO: NetConfig names an unusable socket fd %d", listen.fd());
+        continue;
+      }
+      std::string label = listen.address() + " port " + std::to_string(listen.port());
+      auto slot = std::make_unique<EndpointSlot>();
+      slot->owner = this;
+      slot->endpoint = std::make_unique<UdpEndpoint>(common::UniqueFd(listen.fd()), label);
+      slot->event.reset(event_new(base_, listen.fd(), EV_READ | EV_PERSIST, &NetProcess::on_udp,
+                                  slot.get()));
+      if (!slot->event || event_add(slot->event.get(), nullptr) != 0) {
+        common::logf(LOG_ERR, "IO: cannot watch %s", label.c_str());
+        continue;
+      }
+      common::logf(LOG_INFO, "IO: serving on %s", label.c_str());
+      endpoints_.push_back(std::move(slot));
+    }
+    common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets", endpoints_.size());
+  }
+
+  void on_clock_state(const ClockView& view) { clock_ = view; }
+
+  void on_clock_gone() {
+    common::logf(LOG_INFO, "IPC: clock process closed the link; exiting");
+    event_base_loopbreak(base_);
+  }
+
+  void serve(UdpEndpoint& endpoint) {
+    const SystemVars sys = system_vars();
+    endpoint.drain(
+        [&sys](std::span<const std::uint8_t> request, const sockaddr_storage&,
+               common::UnixNs received, std::span<std::uint8_t> reply) -> std::size_t {
+          const ServerDecision decision = respond(request, received, received, sys, reply);
+          return decision.action == ServerDecision::Action::kReply ? decision.length : 0;
+        },
+        [](std::span<std::uint8_t> reply) { stamp_transmit(reply, realtime_now()); });
+  }
+
+  // Until the selection core exists the server only tells the truth about
+  // the clock process's state: unsynchronized unless it says otherwise.
+  SystemVars system_vars() const {
+    SystemVars sys;
+    sys.synchronized = false;
+    sys.leap = 3;
+    sys.poll_log2s = static_cast<std::int8_t>(clock_.poll_log2s);
+    return sys;
+  }
+
+  struct EndpointSlot {
+    NetProcess* owner = nullptr;
+    std::unique_ptr<UdpEndpoint> endpoint;
+    EventHandle event;
+  };
+
+  event_base* base_;
+  ClockLink link_;
+  EventHandle ipc_event_;
+  std::vector<std::unique_ptr<EndpointSlot>> endpoints_;
+  ClockView clock_;
+  int exit_status_ = 0;
+};
+
+}  // namespace
+
+std::optional<NetArgs> parse_net_args(int argc, char** argv, std::string* error) {
+  NetArgs args;
+  bool have_ipc = false, have_uid = false, have_gid = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (i + 1 >= argc) {
+      *error = "missing value for " + std::string(flag);
+      return std::nullopt;
+    }
+    const std::string_view value = argv[++i];
+    bool ok = true;
+    if (flag == "--ipc-fd") {
+      ok = have_ipc = parse_number(value, &args.ipc_fd);
+    } else if (flag == "--uid") {
+      ok = have_uid = parse_number(value, &args.uid);
+    } else if (flag == "--gid") {
+      ok = have_gid = parse_number(value, &args.gid);
+    } else if (flag == "--jail") {
+      args.jail_dir = std::string(value);
+    } else if (flag == "--log-priority") {
+      ok = parse_number(value, &args.log_priority);
+    } else {
+      *error = "unknown argument " + std::string(flag);
+      return std::nullopt;
+    }
+    if (!ok) {
+      *error = "bad value for " + std::string(flag) + ": " + std::string(value);
+      return std::nullopt;
+    }
+  }
+  if (!have_ipc || !have_uid || !have_gid || args.jail_dir.empty()) {
+    *error = "ntpd-net is started by ntpd; required: --ipc-fd --uid --gid --jail";
+    return std::nullopt;
+  }
+  return args;
+}
+
+int run_net_process(int argc, char** argv, const NetHooks& hooks) {
+  common::log_to_stderr("net", LOG_NOTICE);
+  std::string error;
+  auto args = parse_net_args(argc, argv, &error);
+  if (!args) {
+    common::logf(LOG_ERR, "START: %s", error.c_str());
+    return 2;
+  }
+  if (fcntl(args->ipc_fd, F_SETFD, FD_CLOEXEC) != 0 ||
+      fcntl(args->ipc_fd, F_SETFL, O_NONBLOCK) != 0) {
+    common::logf(LOG_ERR, "START: IPC fd %d is not usable: %s", args->ipc_fd, std::strerror(errno));
+    return 2;
+  }
+  std::unique_ptr<event_base, EventBaseFree> base(event_base_new());
+  if (!base) {
+    common::logf(LOG_ERR, "START: cannot create the event loop");
+    return 1;
+  }
+  NetProcess process(base.get(), common::UniqueFd(args->ipc_fd));
+  // From here on every log line travels to the clock process.
+  common::log_to_callback("net", args->log_priority,
+                          [&process](int priority, std::string_view line) {
+                            process.link().send_log(priority, line);
+                          });
+  install_seccomp_reporter(args->ipc_fd);
+  if (hooks.before_sandbox) hooks.before_sandbox();
+  if (!enter_sandbox(SandboxSpec{args->jail_dir, args->uid, args->gid}, &error)) {
+    common::logf(LOG_ERR, "SANDBOX: %s", error.c_str());
+    return 1;
+  }
+  common::logf(LOG_INFO, "SANDBOX: jail %s, uid %u, gid %u, no capabilities, seccomp on",
+               args->jail_dir.c_str(), args->uid, args->gid);
+  if (!process.start()) {
+    common::logf(LOG_ERR, "START: cannot watch the IPC link");
+    return 1;
+  }
+  event_base_dispatch(base.get());
+  return process.exit_status();
+}
+
+}  // namespace ntpd::net

@@ -1,0 +1,50 @@
+// UdpEndpoint: one listening UDP socket (inherited from the clock process)
+// and the datagram I/O on it: kernel receive timestamps, the local address
+// a request came to (PKTINFO) so the reply leaves from the same address.
+// The only code in ntpd-net that reads or writes server datagrams.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+
+#include "common/time_types.h"
+#include "common/unique_fd.h"
+
+namespace ntpd::net {
+
+// Decides the reply to one request: writes it into `reply` and returns its
+// length, or 0 to send nothing. Called with the kernel receive time.
+using Responder = std::function<std::size_t(std::span<const std::uint8_t> request,
+                                            const sockaddr_storage& from, common::UnixNs received,
+                                            std::span<std::uint8_t> reply)>;
+// Stamps the transmit timestamp into a finished reply, just before sending.
+using TransmitStamper = std::function<void(std::span<std::uint8_t> reply)>;
+
+class UdpEndpoint {
+ public:
+  UdpEndpoint(common::UniqueFd fd, std::string label);
+
+  int fd() const { return fd_.get(); }
+  const std::string& label() const { return label_; }
+
+  // Reads up to a bounded batch of queued datagrams and answers each.
+  void drain(const Responder& respond, const TransmitStamper& stamp);
+
+  std::uint64_t received() const { return received_; }
+  std::uint64_t sent() const { return sent_; }
+
+ private:
+  common::UniqueFd fd_;
+  std::string label_;
+  std::uint64_t received_ = 0;
+  std::uint64_t sent_ = 0;
+};
+
+// Realtime now, for the receive-timestamp fallback and transmit stamps.
+common::UnixNs realtime_now();
+
+}  // namespace ntpd::net
