@@ -1,0 +1,71 @@
+// Startup decisions: command line over ntp.conf, log levels, and the
+// NetConfig that ntpd-net receives.
+#include "ntpd-clock/startup_config.h"
+
+#include <gtest/gtest.h>
+#include <syslog.h>
+
+#include "common/ntp_conf.h"
+
+namespace ntpd::clock {
+namespace {
+
+common::NtpConfig parse(std::string_view text) {
+  auto parsed = common::parse_ntp_conf_text(
+      "test.conf", text, [](const std::string&, std::string* e) -> std::optional<std::string> {
+        *e = "no includes in this test";
+        return std::nullopt;
+      });
+  EXPECT_FALSE(parsed.has_errors());
+  return parsed.config;
+}
+
+TEST(EffectivePaths, CommandLineWinsOverNtpConf) {
+  const auto config = parse("driftfile /var/lib/ntp/ntp.drift\nkeys /etc/ntp.keys\n");
+  Options options;
+  options.drift_path = "/tmp/other.drift";
+  const EffectivePaths paths = effective_paths(options, config);
+  EXPECT_EQ(paths.drift_file, std::optional<std::string>("/tmp/other.drift"));
+  EXPECT_EQ(paths.keys_file, std::optional<std::string>("/etc/ntp.keys"));
+  EXPECT_FALSE(paths.pid_file);
+}
+
+TEST(LogPriority, DebugLevelsRaiseVerbosity) {
+  EXPECT_EQ(log_priority_for(0), LOG_NOTICE);
+  EXPECT_EQ(log_priority_for(1), LOG_INFO);
+  EXPECT_EQ(log_priority_for(3), LOG_DEBUG);
+}
+
+TEST(BuildNetConfig, CarriesAssociationsAndTheLocalClock) {
+  const auto config = parse(
+      "server 192.168.1.10 iburst minpoll 4 maxpoll 8\n"
+      "pool 0.debian.pool.ntp.org iburst\n"
+      "peer 10.0.0.2 key 5\n"
+      "server 127.127.1.0\n"
+      "fudge 127.127.1.0 stratum 10\n");
+  Options options;
+  options.ipv4_only = true;
+  const ipc::NetConfig net = build_net_config(options, config, LOG_INFO);
+  ASSERT_EQ(net.associations_size(), 4);
+  EXPECT_EQ(net.associations(0).kind(), ipc::ASSOCIATION_KIND_SERVER);
+  EXPECT_EQ(net.associations(0).host(), "192.168.1.10");
+  EXPECT_TRUE(net.associations(0).iburst());
+  EXPECT_EQ(net.associations(0).minpoll_log2s(), 4);
+  EXPECT_EQ(net.associations(0).maxpoll_log2s(), 8);
+  EXPECT_EQ(net.associations(1).kind(), ipc::ASSOCIATION_KIND_POOL);
+  EXPECT_EQ(net.associations(2).kind(), ipc::ASSOCIATION_KIND_PEER);
+  EXPECT_EQ(net.associations(2).key_id(), 5u);
+  EXPECT_EQ(net.associations(3).kind(), ipc::ASSOCIATION_KIND_LOCAL_CLOCK);
+  EXPECT_EQ(net.associations(3).stratum(), 10u);
+  EXPECT_TRUE(net.ipv4_only());
+  EXPECT_EQ(net.log_level(), LOG_INFO);
+}
+
+TEST(BuildNetConfig, LocalClockDefaultsToStratumFive) {
+  const ipc::NetConfig net = build_net_config(Options{}, parse("server 127.127.1.0\n"), LOG_NOTICE);
+  ASSERT_EQ(net.associations_size(), 1);
+  EXPECT_EQ(net.associations(0).stratum(), 5u);
+}
+
+}  // namespace
+}  // namespace ntpd::clock
