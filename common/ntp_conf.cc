@@ -120,7 +120,7 @@ constexpr std::array kDirectives = {
     Directive{"discard", true, parse_discard},
     Directive{"interface", true, parse_interface},
     Directive{"nic", true, parse_interface},
-    Directive{"includefile", true, nullptr},
+    Directive{"includefile", false, nullptr},  // include() decides what is fatal
     Directive{"driftfile", false, parse_driftfile},
     Directive{"leapfile", false,
               [](LineCursor& l, ParseState& s) { return set_path(l, s.config.leap_file); }},
@@ -211,6 +211,7 @@ class Parser {
   explicit Parser(const FileReader& reader) : reader_(reader) {}
 
   void parse_file(const std::string& path, std::string_view text) {
+    if (main_path_.empty()) main_path_ = path;
     if (text.size() > kMaxConfigFileBytes) {
       state_.report({Severity::kError, path, 0, 0,
                      "file is larger than " + std::to_string(kMaxConfigFileBytes) + " bytes"});
@@ -223,6 +224,7 @@ class Parser {
   }
 
   void fail_unreadable(const std::string& path, const std::string& reason) {
+    main_path_ = path;
     state_.report({Severity::kError, path, 0, 0, "cannot read the file: " + reason});
     fatal_ = true;
   }
@@ -235,7 +237,7 @@ class Parser {
     result.diagnostics = std::move(state_.diagnostics);
     if (state_.dropped_count > 0) {
       result.diagnostics.push_back(
-          {state_.dropped_error_count > 0 ? Severity::kError : Severity::kWarning, "", 0, 0,
+          {state_.dropped_error_count > 0 ? Severity::kError : Severity::kWarning, main_path_, 0, 0,
            std::to_string(state_.dropped_count) + " more diagnostics not shown (" +
                std::to_string(state_.dropped_error_count) + " of them errors)"});
     }
@@ -264,44 +266,56 @@ class Parser {
     }
   }
 
-  // includefile PATH: relative to the including file's directory.
+  // includefile PATH: relative to the including file's directory. Any
+  // failure to read it is fatal: the missing text may have held access
+  // control. Errors inside the included file count as that file's own.
   void include(LineCursor& line) {
-    auto written = line.take_path("includefile");
-    if (!written || !line.expect_end()) return;
-    const std::string including = line.location().file;
-    const std::string path =
-        written->front() == '/' ? *written : directory_of(including) + *written;
-    const std::string key = normalize(path);
-    if (std::find(stack_.begin(), stack_.end(), key) != stack_.end()) {
-      line.error(line.previous(), "includefile " + quote_for_message(path) +
-                                      " includes itself (directly or through a cycle)");
-      return;
-    }
-    if (static_cast<int>(stack_.size()) > kMaxIncludeDepth) {
-      line.error(line.previous(), "includefile " + quote_for_message(path) +
-                                      " is nested deeper than " + std::to_string(kMaxIncludeDepth) +
-                                      " levels");
-      return;
-    }
-    if (files_included_ >= kMaxIncludedFiles) {
-      line.error(line.previous(), "includefile " + quote_for_message(path) + ": more than " +
-                                      std::to_string(kMaxIncludedFiles) + " files included");
-      return;
-    }
-    ++files_included_;
-    std::string reason;
-    const auto text = reader_ ? reader_(path, &reason) : std::nullopt;
+    std::string path;
+    auto text = read_include(line, path);
     if (!text) {
-      line.error(line.previous(), "includefile cannot read " + quote_for_message(path) + ": " +
-                                      (reason.empty() ? "unknown error" : reason));
+      fatal_ = true;
       return;
     }
     parse_file(path, *text);
   }
 
+  // Resolves, checks and reads the file; on failure reports one error on the
+  // includefile line and returns nullopt.
+  std::optional<std::string> read_include(LineCursor& line, std::string& path) {
+    auto written = line.take_path("includefile");
+    if (!written || !line.expect_end()) return std::nullopt;
+    const std::string including = line.location().file;
+    path = written->front() == '/' ? *written : directory_of(including) + *written;
+    const ConfToken& at = line.previous();
+    const std::string quoted = "includefile " + quote_for_message(path);
+    if (std::find(stack_.begin(), stack_.end(), normalize(path)) != stack_.end()) {
+      line.error(at, quoted + " includes itself (directly or through a cycle)");
+      return std::nullopt;
+    }
+    if (static_cast<int>(stack_.size()) > kMaxIncludeDepth) {
+      line.error(at,
+                 quoted + " is nested deeper than " + std::to_string(kMaxIncludeDepth) + " levels");
+      return std::nullopt;
+    }
+    if (files_included_ >= kMaxIncludedFiles) {
+      line.error(at,
+                 quoted + ": more than " + std::to_string(kMaxIncludedFiles) + " files included");
+      return std::nullopt;
+    }
+    ++files_included_;
+    std::string reason;
+    auto text = reader_ ? reader_(path, &reason) : std::nullopt;
+    if (!text) {
+      line.error(at, "includefile cannot read " + quote_for_message(path) + ": " +
+                         (reason.empty() ? "unknown error" : reason));
+    }
+    return text;
+  }
+
   const FileReader& reader_;
   ParseState state_;
   std::vector<std::string> stack_;  // normalised paths of the files being parsed
+  std::string main_path_;
   int files_included_ = 0;
   bool fatal_ = false;
 };

@@ -39,7 +39,9 @@ using FileReader =
 
 struct ParsedConfig {
   NtpConfig config;
-  std::vector<ConfigDiagnostic> diagnostics;  // in file order, includes inline
+  // In file order with includes inline; warnings about fudge lines that
+  // match no server come last, as fudges are applied after every server.
+  std::vector<ConfigDiagnostic> diagnostics;
   // The daemon must refuse to start (fail closed): an access-control line
   // (restrict, unrestrict, discard, interface, nic) was rejected, or a file
   // whose content may hold such lines (the main file, an includefile) could

@@ -3,6 +3,7 @@
 // Pure: host names stay text (ntpd-net resolves them); nothing is started.
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
 
 #include "common/ntp_conf_internal.h"
 
@@ -30,17 +31,18 @@ bool is_refclock_address(const ConfigAddress& address) {
          address.bytes[1] == 127;
 }
 
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
+// Two lines name the same association when kind and address (or, for names,
+// family and the name in any case) agree.
+std::string target_key(const Association& a) {
+  std::string key(1, static_cast<char>('0' + static_cast<int>(a.kind)));
+  if (a.address) return key + "@" + a.address->to_string();
+  key += static_cast<char>('0' + static_cast<int>(a.family));
+  for (const char c : a.host) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
 }
 
-bool same_target(const Association& a, const Association& b) {
-  if (a.kind != b.kind) return false;
-  if (a.address && b.address) return *a.address == *b.address;
-  return !a.address && !b.address && a.family == b.family && equal_ignoring_case(a.host, b.host);
+std::uint32_t refclock_index(int type, int unit) {
+  return static_cast<std::uint32_t>(type * 256 + unit);
 }
 
 // The host after an optional -4/-6: a numeric address or a host name.
@@ -233,21 +235,22 @@ bool parse_association(LineCursor& line, ParseState& state, AssociationKind kind
                              refclock_name(type, unit) +
                              ") is not supported; only the LOCAL clock (127.127.1.u) is; "
                              "line ignored");
-      state.unsupported_refclocks.push_back(*association.address);
+      set_bit(state.unsupported_refclock_bits, refclock_index(type, unit));
       return true;
     }
     association.refclock = RefclockConfig{type, unit, {}};
   }
 
-  for (const Association& existing : state.config.associations) {
-    if (same_target(existing, association)) {
-      line.warning(host, "duplicate " + std::string(kind_name(kind)) + " " +
-                             quote_for_message(host.text) + " (first at " +
-                             existing.location.to_string() + "); line ignored");
-      return true;
-    }
+  auto& associations = state.config.associations;
+  const auto [it, added] =
+      state.association_index.emplace(target_key(association), associations.size());
+  if (!added) {
+    line.warning(host, "duplicate " + std::string(kind_name(kind)) + " " +
+                           quote_for_message(host.text) + " (first at " +
+                           associations[it->second].location.to_string() + "); line ignored");
+    return true;
   }
-  state.config.associations.push_back(std::move(association));
+  associations.push_back(std::move(association));
   return true;
 }
 
@@ -272,22 +275,17 @@ bool parse_fudge(LineCursor& line, ParseState& state) {
 }
 
 void finish_refclocks(ParseState& state) {
+  std::unordered_map<std::uint32_t, RefclockConfig*> clocks;
+  for (Association& a : state.config.associations) {
+    if (a.refclock) clocks[refclock_index(a.refclock->type, a.refclock->unit)] = &*a.refclock;
+  }
   for (const PendingFudge& fudge : state.fudges) {
-    auto clock = std::find_if(state.config.associations.begin(), state.config.associations.end(),
-                              [&](const Association& a) {
-                                return a.refclock && a.refclock->type == fudge.type &&
-                                       a.refclock->unit == fudge.unit;
-                              });
-    if (clock != state.config.associations.end()) {
-      merge(clock->refclock->fudge, fudge.options);
+    const std::uint32_t index = refclock_index(fudge.type, fudge.unit);
+    if (const auto clock = clocks.find(index); clock != clocks.end()) {
+      merge(clock->second->fudge, fudge.options);
       continue;
     }
-    const bool already_warned =
-        std::any_of(state.unsupported_refclocks.begin(), state.unsupported_refclocks.end(),
-                    [&](const ConfigAddress& a) {
-                      return a.bytes[2] == fudge.type && a.bytes[3] == fudge.unit;
-                    });
-    if (already_warned) continue;
+    if (test_bit(state.unsupported_refclock_bits, index)) continue;  // warned at its server line
     const std::string name = refclock_name(fudge.type, fudge.unit);
     state.report({ConfigDiagnostic::Severity::kWarning, fudge.location.file, fudge.location.line,
                   fudge.column,

@@ -3,6 +3,7 @@
 // tables so the output always parses back to the same configuration.
 // Pure: builds a string, nothing else.
 #include <charconv>
+#include <utility>
 
 #include "common/ntp_conf_internal.h"
 

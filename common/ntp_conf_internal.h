@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/ntp_conf.h"
@@ -30,8 +31,12 @@ struct PendingFudge {
 struct ParseState {
   NtpConfig config;
   std::vector<PendingFudge> fudges;
-  std::vector<ConfigAddress> unsupported_refclocks;  // already warned about
-  // trustedkey ids as a bitmap, so "(1 ... 65535)" on every line stays cheap.
+  // Indexes that keep a long file linear: association and restrict target
+  // keys to their position in config, refclocks already warned about (by
+  // type * 256 + unit), trustedkey ids (so "(1 ... 65535)" stays cheap).
+  std::unordered_map<std::string, std::size_t> association_index;
+  std::unordered_map<std::string, std::size_t> restrict_index;
+  std::array<std::uint64_t, 65536 / 64> unsupported_refclock_bits{};
   std::array<std::uint64_t, 65536 / 64> trusted_key_bits{};
   std::vector<ConfigDiagnostic> diagnostics;  // at most kMaxDiagnostics
   std::size_t error_count = 0;                // including those not kept
@@ -91,6 +96,13 @@ ConfigAddress apply_mask(const ConfigAddress& address, const ConfigAddress& mask
 // RFC 1123 host name: letters, digits, '-', '_' and dots, at most 253 bytes.
 bool is_valid_hostname(std::string_view text);
 std::string quote_for_message(std::string_view text);  // 'text', shortened if long
+
+inline bool test_bit(const std::array<std::uint64_t, 1024>& bits, std::uint32_t index) {
+  return (bits[index / 64] >> (index % 64)) & 1;
+}
+inline void set_bit(std::array<std::uint64_t, 1024>& bits, std::uint32_t index) {
+  bits[index / 64] |= std::uint64_t{1} << (index % 64);
+}
 
 // Name tables shared by the handlers and describe_config(), so that what is
 // parsed and what is printed cannot drift apart.

@@ -148,9 +148,22 @@ bool parse_restrict_flags(LineCursor& line, RestrictRule& rule, bool& ippeerlimi
   return true;
 }
 
-bool same_target(const RestrictRule& a, const RestrictRule& b) {
-  return a.target == b.target && a.family == b.family && a.address == b.address &&
-         a.mask == b.mask && a.hostname == b.hostname && a.hostname_mask == b.hostname_mask;
+// Lines with equal keys configure the same access-list entry.
+std::string target_key(const RestrictRule& rule) {
+  std::string key(1, static_cast<char>('0' + static_cast<int>(rule.target)));
+  key += static_cast<char>('0' + static_cast<int>(rule.family));
+  switch (rule.target) {
+    case RestrictTarget::kDefault:
+    case RestrictTarget::kSource:
+      break;
+    case RestrictTarget::kAddress:
+      key += rule.address.to_string() + "/" + rule.mask.to_string();
+      break;
+    case RestrictTarget::kHostname:
+      key += rule.hostname + "/" + (rule.hostname_mask ? rule.hostname_mask->to_string() : "");
+      break;
+  }
+  return key;
 }
 
 void clear_flags(RestrictFlags& flags, const RestrictFlags& named) {
@@ -191,10 +204,11 @@ bool parse_restrict(LineCursor& line, ParseState& state, bool unrestrict) {
     }
   }
   auto& rules = state.config.restrictions;
-  const auto existing = std::find_if(rules.rbegin(), rules.rend(),
-                                     [&](const RestrictRule& r) { return same_target(r, rule); });
+  const std::string key = target_key(rule);
+  const auto found = state.restrict_index.find(key);
+  RestrictRule* existing = found == state.restrict_index.end() ? nullptr : &rules[found->second];
   if (unrestrict) {
-    if (existing == rules.rend()) {
+    if (existing == nullptr) {
       line.warning(target, "unrestrict " + quote_for_message(target.text) +
                                ": no earlier restrict line for this target; ignored");
       return true;
@@ -203,11 +217,12 @@ bool parse_restrict(LineCursor& line, ParseState& state, bool unrestrict) {
     if (ippeerlimit_named) existing->ippeerlimit.reset();
     return true;
   }
-  if (existing != rules.rend()) {
+  if (existing != nullptr) {
     or_flags(existing->flags, rule.flags);
     if (rule.ippeerlimit) existing->ippeerlimit = rule.ippeerlimit;
     return true;
   }
+  state.restrict_index.emplace(key, rules.size());
   rules.push_back(std::move(rule));
   return true;
 }

@@ -3,6 +3,9 @@
 // line is applied whole or not at all. Pure: nothing is applied to the
 // kernel or written anywhere.
 #include <algorithm>
+#include <iterator>
+#include <type_traits>
+#include <utility>
 
 #include "common/ntp_conf_internal.h"
 
@@ -217,7 +220,7 @@ void finish_trusted_keys(ParseState& state) {
   auto& keys = state.config.trusted_keys;
   keys.clear();
   for (std::uint32_t key = 1; key <= 65535; ++key) {
-    if ((state.trusted_key_bits[key / 64] >> (key % 64)) & 1) keys.push_back(key);
+    if (test_bit(state.trusted_key_bits, key)) keys.push_back(key);
   }
 }
 

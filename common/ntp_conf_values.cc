@@ -3,6 +3,7 @@
 // std::from_chars only; nothing here throws or touches the network.
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>

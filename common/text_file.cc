@@ -22,8 +22,12 @@ std::nullopt_t fail(std::string* error, std::string reason) {
 
 }  // namespace
 
-std::optional<std::string> read_text_file(const std::string& path, std::string* error,
-                                          std::size_t max_bytes) {
+std::optional<std::string> read_text_file(const std::string& path, std::string* error) {
+  return read_text_file_at_most(path, kDefaultMaxTextFileBytes, error);
+}
+
+std::optional<std::string> read_text_file_at_most(const std::string& path, std::size_t max_bytes,
+                                                  std::string* error) {
   int raw_fd = -1;
   do {
     raw_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

@@ -1,0 +1,232 @@
+// The on-wire protocol of RFC 5905 section 8 / A.5.1.1 for one
+// association: matching a reply to our request, the header tests, KoD and
+// the offset/delay/dispersion computation. It must never act on a packet,
+// a KoD included, whose origin is not our outstanding transmit timestamp.
+#include <algorithm>
+#include <optional>
+
+#include "ntpd-net/association.h"
+
+namespace ntpd::net {
+namespace {
+
+constexpr std::uint8_t kLeapNotInSync = 3;  // RFC 5905 figure 9
+constexpr std::uint8_t kMaxStratum = 15;    // 16 = unsynchronized, 17+ reserved
+constexpr std::uint32_t kKissRate = refid_from_ascii("RATE");
+constexpr std::uint32_t kKissDeny = refid_from_ascii("DENY");
+constexpr std::uint32_t kKissRestrict = refid_from_ascii("RSTR");
+
+// RFC 5905 section 9.2 dispatch table: the PROC cells of our mode's row.
+bool mode_accepted(AssociationMode ours, std::uint8_t theirs) {
+  const auto mode = static_cast<Mode>(theirs);
+  switch (ours) {
+    case AssociationMode::kClient:
+      return mode == Mode::kServer;
+    case AssociationMode::kSymmetricActive:
+      return mode == Mode::kSymmetricActive || mode == Mode::kSymmetricPassive;
+    case AssociationMode::kSymmetricPassive:
+      return mode == Mode::kSymmetricActive;
+  }
+  return false;
+}
+
+std::int64_t precision_ns(std::int8_t log2s) {
+  return std::min(log2s_to_ns(log2s), kMaxDispersionNs);
+}
+
+// TEST6 and TEST7: RFC 5905 A.5.1.1 packet(), ntpd process_packet().
+TestMask check_header(const NtpPacket& p, common::UnixNs pivot) {
+  TestMask failed;
+  // TEST6: the server is synchronized (LI != 3) at stratum 1..15 (0 is a
+  // kiss code we did not act on, e.g. INIT or STEP), and its reference
+  // time is not after its transmit time (a zero reftime means unknown).
+  if (p.leap == kLeapNotInSync || p.stratum == 0 || p.stratum > kMaxStratum) {
+    failed.set(OnWireTest::kBadSyncOrStratum);
+  }
+  if (!p.reference_time.is_zero() && !p.transmit_time.is_zero() &&
+      common::from_ntp(p.reference_time, pivot) > common::from_ntp(p.transmit_time, pivot)) {
+    failed.set(OnWireTest::kBadSyncOrStratum);
+  }
+  // TEST7: root delay / 2 + root dispersion below MAXDISP.
+  const std::int64_t lambda_ns =
+      common::from_ntp_short(p.root_delay) / 2 + common::from_ntp_short(p.root_dispersion);
+  if (lambda_ns >= kMaxDispersionNs) failed.set(OnWireTest::kBadHeader);
+  return failed;
+}
+
+// RFC 5905 section 8 with T1 = our transmit, T2 = peer receive, T3 = peer
+// transmit, T4 = our receive. nullopt when T4 is before T1 (a step in
+// between) or max_rtt_ns or more after it (too stale to mean anything).
+std::optional<Measurement> measure(const NtpPacket& p, common::UnixNs t1, common::UnixNs t4,
+                                   std::int64_t max_rtt_ns, std::int8_t our_precision_log2s) {
+  std::int64_t rtt_ns = 0;
+  if (__builtin_sub_overflow(t4.ns, t1.ns, &rtt_ns) || rtt_ns < 0 || rtt_ns >= max_rtt_ns) {
+    return std::nullopt;
+  }
+  // Eras resolve against T4 (RFC 5905 section 6): T2 and T3 land within
+  // 2^31 s of it and T1 within 2^18 s, so no sum below can overflow.
+  const std::int64_t t2 = common::from_ntp(p.receive_time, t4).ns;
+  const std::int64_t t3 = common::from_ntp(p.transmit_time, t4).ns;
+  const std::int64_t ours_ns = precision_ns(our_precision_log2s);
+  Measurement m;
+  m.offset_ns = ((t2 - t1.ns) + (t3 - t4.ns)) / 2;                               // theta
+  m.delay_ns = std::max(rtt_ns - (t3 - t2), ours_ns);                            // delta
+  m.dispersion_ns = precision_ns(p.precision_log2s) + ours_ns + phi_ns(rtt_ns);  // epsilon
+  m.root_distance_ns = (common::from_ntp_short(p.root_delay) + m.delay_ns) / 2 +
+                       common::from_ntp_short(p.root_dispersion) + m.dispersion_ns;
+  return m;
+}
+
+}  // namespace
+
+Association::OriginCheck Association::check_origin(const NtpPacket& p) const {
+  OriginCheck c;
+  // TEST3: a zero transmit timestamp can be neither matched nor replay-checked.
+  if (p.transmit_time.is_zero()) {
+    c.failed.set(OnWireTest::kUnsynchronized);
+  } else if (!org_.is_zero() && p.transmit_time == org_) {
+    // TEST1: the transmit timestamp we last accepted, again: a replay.
+    c.failed.set(OnWireTest::kDuplicate);
+  }
+  if (p.origin_time.is_zero()) {
+    // TEST3: the peer has not heard from us yet (symmetric startup), or a
+    // server that does not echo our cookie.
+    c.failed.set(OnWireTest::kUnsynchronized);
+  } else if (xmt_wire_.is_zero() || p.origin_time != xmt_wire_) {
+    // TEST2: not an answer to our outstanding request (unsolicited, late
+    // or forged). Client cookies are random, so off-path forgery is blind.
+    c.failed.set(OnWireTest::kBogus);
+  } else {
+    c.matched = true;
+  }
+  if (p.receive_time.is_zero()) c.failed.set(OnWireTest::kUnsynchronized);
+
+  const bool fresh = !p.transmit_time.is_zero() && !c.failed.has(OnWireTest::kDuplicate);
+  if (config_.mode == AssociationMode::kClient) {
+    c.record = fresh && c.matched;
+  } else {
+    // Symmetric: RFC 5905 A.5.1.1 keeps org/rec from every packet so the
+    // peers can synchronize their exchange; we skip mismatched ones so a
+    // forged packet cannot desynchronize a working pair.
+    c.record = fresh && !c.failed.has(OnWireTest::kBogus);
+  }
+  return c;
+}
+
+void Association::record_peer(const NtpPacket& packet, common::UnixNs receive_time) {
+  org_ = packet.transmit_time;
+  rec_local_ = receive_time;
+  // A client request is answered once: a second reply to the same cookie
+  // fails TEST2. Symmetric peers may send several packets per our poll.
+  if (config_.mode == AssociationMode::kClient) xmt_wire_ = {};
+}
+
+bool Association::act_on_kiss(const NtpPacket& packet, common::UnixNs receive_time,
+                              common::UnixNs now, ReceiveResult& result) {
+  if (packet.refid == kKissRate) {
+    // RFC 5905 section 7.4: RATE means poll less often. Like ntpd, raise
+    // minpoll to the server's poll (at least one step) and stop bursts.
+    record_peer(packet, receive_time);
+    const int wanted = std::max<int>(host_poll_log2s_ + 1, packet.poll_log2s);
+    min_poll_log2s_ =
+        static_cast<std::int8_t>(std::clamp<int>(wanted, min_poll_log2s_, config_.maxpoll_log2s));
+    host_poll_log2s_ = std::max(host_poll_log2s_, min_poll_log2s_);
+    burst_left_ = 0;
+    rate_limited_ = true;
+    schedule_after(last_poll_);
+    next_poll_ = std::max(next_poll_, common::UnixNs{now.ns + kBurstSpacingNs});
+    result.action = ReplyAction::kRateLimited;
+    return true;
+  }
+  if (packet.refid == kKissDeny || packet.refid == kKissRestrict) {
+    // RFC 5905 section 7.4: DENY and RSTR mean stop talking to this server.
+    record_peer(packet, receive_time);
+    demobilized_ = true;
+    burst_left_ = 0;
+    next_poll_ = kNever;
+    result.failed.set(OnWireTest::kAccessDenied);
+    result.action = ReplyAction::kDenied;
+    return true;
+  }
+  return false;  // INIT, STEP and unknown codes: an unsynchronized server (TEST6)
+}
+
+ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
+                                    common::UnixNs receive_time, common::UnixNs now) {
+  ReceiveResult result;
+  const auto packet = parse_packet(bytes, &result.parse_error);
+  if (!packet) {
+    result.failed.set(OnWireTest::kMalformed);
+    return result;
+  }
+  if (demobilized_) {
+    result.failed.set(OnWireTest::kAccessDenied);
+    return result;
+  }
+  if (!mode_accepted(config_.mode, packet->mode)) {
+    result.failed.set(OnWireTest::kWrongMode);
+    return result;
+  }
+  if (packet->stratum == 0) result.kiss_code = packet->refid;
+
+  const OriginCheck origin = check_origin(*packet);
+  result.failed = origin.failed;
+  // RFC 5905 section 7.4: a KoD counts only from the server we asked.
+  if (packet->stratum == 0 && origin.matched && result.failed.none() &&
+      act_on_kiss(*packet, receive_time, now, result)) {
+    return result;
+  }
+  result.failed.bits |= check_header(*packet, receive_time).bits;
+
+  const common::UnixNs t1 = xmt_local_;
+  if (origin.record) record_peer(*packet, receive_time);
+  std::optional<Measurement> measurement;
+  if (origin.matched && !result.failed.has(OnWireTest::kUnsynchronized)) {
+    // A server answers at once; a symmetric peer answers when it next
+    // polls, so T4 - T1 includes its hold time of up to one poll interval.
+    const std::int64_t max_rtt_ns = config_.mode == AssociationMode::kClient
+                                        ? kMaxDispersionNs
+                                        : 2 * log2s_to_ns(kPollCeilingLog2s);
+    measurement = measure(*packet, t1, receive_time, max_rtt_ns, config_.precision_log2s);
+    if (!measurement) result.failed.set(OnWireTest::kBadRoundTrip);
+  }
+  if (!result.failed.none() || !measurement) return result;  // kDropped
+  accept_sample(*packet, *measurement, receive_time, now, result);
+  return result;
+}
+
+void Association::accept_sample(const NtpPacket& packet, const Measurement& m,
+                                common::UnixNs receive_time, common::UnixNs now,
+                                ReceiveResult& result) {
+  // RFC 5905 A.5.1.1 packet(): a reply passing TEST1-7 marks the server
+  // reachable and updates the peer variables.
+  reach_ = static_cast<std::uint8_t>(reach_ | 1u);
+  missed_polls_ = 0;
+  leap_ = packet.leap;
+  stratum_ = packet.stratum;
+  refid_ = packet.refid;
+  root_delay_ns_ = common::from_ntp_short(packet.root_delay);
+  root_dispersion_ns_ = common::from_ntp_short(packet.root_dispersion);
+  if (config_.mode != AssociationMode::kClient) {
+    // A.5.7 poll_update(): symmetric peers poll at the smaller of the two polls.
+    peer_poll_log2s_ = std::clamp(packet.poll_log2s, kPollFloorLog2s, kPollCeilingLog2s);
+    if (polled_ && burst_left_ == 0) {
+      schedule_after(last_poll_);
+      if (next_poll_ <= now) next_poll_ = common::UnixNs{now.ns + common::kNsPerSecond};
+    }
+  }
+  result.sample = m;
+  // TEST11 (ntpd peer_unfit): root distance above maxdist + PHI * poll.
+  // The server answered, so reach counts, but the sample is not used.
+  const std::int64_t limit_ns = config_.max_distance_ns + phi_ns(log2s_to_ns(host_poll_log2s_));
+  if (m.root_distance_ns > limit_ns) {
+    result.failed.set(OnWireTest::kDistance);
+    result.action = ReplyAction::kUnfit;
+    return;
+  }
+  result.filter = filter_.add(FilterSample{m.offset_ns, m.delay_ns, m.dispersion_ns, receive_time},
+                              FilterContext{host_poll_log2s_, system_.synchronized});
+  result.action = ReplyAction::kAccepted;
+}
+
+}  // namespace ntpd::net
