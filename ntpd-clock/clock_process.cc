@@ -112,6 +112,12 @@ void ClockProcess::drain_net() {
 void ClockProcess::apply(const HandleEffects& effects) {
   if (effects.log) common::log_line(effects.log->priority, effects.log->text);
   if (effects.report) supervisor_.note_seccomp_report(*effects.report);
+  if (effects.sample) {
+    common::logf(LOG_DEBUG, "SAMPLE: offset %lld ns, delay %lld ns, jitter %lld ns, stratum %u",
+                 static_cast<long long>(effects.sample->offset_ns),
+                 static_cast<long long>(effects.sample->delay_ns),
+                 static_cast<long long>(effects.sample->jitter_ns), effects.sample->stratum);
+  }
   if (effects.send_clock_state) send_clock_state();
 }
 

@@ -23,6 +23,7 @@ HandleEffects NetMessageHandler::apply(const Verdict& verdict, std::int64_t now_
   if (const auto* sample = std::get_if<ValidSample>(&verdict)) {
     ++samples_accepted_;
     last_sample_ = *sample;
+    effects.sample = *sample;
     effects.send_clock_state = true;
   } else if (const auto* log = std::get_if<ValidLog>(&verdict)) {
     effects.log = ValidLog{log->priority, "[net] " + log->text};

@@ -128,6 +128,8 @@ PeerSummary Association::summary(common::UnixNs now) const {
   s.true_chimer = config_.true_chimer;
   s.is_local_clock = false;
   s.source_address_hash = config_.source_address_hash;
+  s.address_refid = config_.address_refid;
+  s.epoch_ns = filter_.epoch().ns;
   return s;
 }
 

@@ -49,6 +49,7 @@ struct AssociationConfig {
   std::int8_t precision_log2s = -20;                            // our clock's precision
   std::int64_t max_distance_ns = 3 * common::kNsPerSecond / 2;  // tos maxdist
   std::uint32_t source_address_hash = 0;                        // passed through to PeerSummary
+  std::uint32_t address_refid = 0;  // the refid naming this server downstream (PeerSummary)
 };
 
 // RFC 5905 A.5.1.1 on-wire and header tests. Bits 0..12 are ntpd's flash

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "ntpd-net/clock_link.h"
+#include "ntpd-net/engine_shell.h"
 #include "ntpd-net/sandbox.h"
 #include "ntpd-net/server.h"
 #include "ntpd-net/udp_io.h"
@@ -44,7 +45,8 @@ class NetProcess {
                                      [this](const ipc::NetConfig& c) { on_config(c); },
                                      [this](const ClockView& v) { on_clock_state(v); },
                                      [this] { on_clock_gone(); },
-                                 }) {}
+                                 }),
+        engine_(base, [this](const ipc::Sample& sample) { link_.send_sample(sample); }) {}
 
   bool start() {
     ipc_event_.reset(event_new(base_, link_.fd(), EV_READ | EV_PERSIST, &NetProcess::on_ipc, this));
@@ -84,9 +86,13 @@ class NetProcess {
       endpoints_.push_back(std::move(slot));
     }
     common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets", endpoints_.size());
+    engine_.configure(config);
   }
 
-  void on_clock_state(const ClockView& view) { clock_ = view; }
+  void on_clock_state(const ClockView& view) {
+    engine_.on_clock_status(ClockStatus{view.synchronized, static_cast<std::uint8_t>(view.leap),
+                                        static_cast<std::int8_t>(view.poll_log2s), view.stepped});
+  }
 
   void on_clock_gone() {
     common::logf(LOG_INFO, "IPC: clock process closed the link; exiting");
@@ -104,15 +110,7 @@ class NetProcess {
         [](std::span<std::uint8_t> reply) { stamp_transmit(reply, realtime_now()); });
   }
 
-  // Until the selection core exists the server only tells the truth about
-  // the clock process's state: unsynchronized unless it says otherwise.
-  SystemVars system_vars() const {
-    SystemVars sys;
-    sys.synchronized = false;
-    sys.leap = 3;
-    sys.poll_log2s = static_cast<std::int8_t>(clock_.poll_log2s);
-    return sys;
-  }
+  SystemVars system_vars() const { return engine_.system_vars(); }
 
   struct EndpointSlot {
     NetProcess* owner = nullptr;
@@ -124,7 +122,7 @@ class NetProcess {
   ClockLink link_;
   EventHandle ipc_event_;
   std::vector<std::unique_ptr<EndpointSlot>> endpoints_;
-  ClockView clock_;
+  EngineShell engine_;
   int exit_status_ = 0;
 };
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 
+#include "ntpd-net/clock_filter.h"  // kPhiNsPerSecond (RFC 5905 PHI)
 #include "ntpd-net/peer_summary.h"
 
 namespace ntpd::net {
@@ -19,8 +20,6 @@ namespace ntpd::net {
 // At most this many associations take part; further entries are ignored.
 inline constexpr std::size_t kMaxPeers = 64;
 inline constexpr std::uint8_t kStratumUnspec = 16;  // RFC 5905 MAXSTRAT
-// RFC 5905 PHI, the frequency tolerance: 15 PPM = 15 us of dispersion per s.
-inline constexpr std::int64_t kPhiNsPerSecond = 15'000;
 inline constexpr std::int64_t kDefaultMaxDistNs = 1'500'000'000;  // tos maxdist (NTP_MAXDIST)
 inline constexpr std::int64_t kDefaultMinDistNs = 1'000'000;      // tos mindist (ntpd 1 ms)
 // Inputs beyond these are corrupt (FitTest::kInvalid): |offset| up to ~73

@@ -1,0 +1,169 @@
+// The libevent side of the engine (see engine_shell.h).
+#include "ntpd-net/engine_shell.h"
+
+#include <sys/random.h>
+#include <syslog.h>
+
+#include "common/log.h"
+#include "ntpd-net/udp_io.h"
+
+namespace ntpd::net {
+namespace {
+
+std::uint64_t random_u64() {
+  std::uint64_t value = 0;
+  while (getrandom(&value, sizeof value, 0) != sizeof value) {
+  }
+  return value;
+}
+
+// RFC 5905 section 13 / ntpd: the first poll of each association is
+// spread over a couple of seconds so a restart does not burst every server.
+std::int64_t random_startup_delay_ns() {
+  return static_cast<std::int64_t>(random_u64() % (2 * static_cast<std::uint64_t>(common::kNsPerSecond)));
+}
+
+bool is_local_clock(const ipc::Association& a) {
+  return a.kind() == ipc::ASSOCIATION_KIND_LOCAL_CLOCK;
+}
+
+}  // namespace
+
+ipc::Sample to_ipc_sample(const SystemSample& s) {
+  ipc::Sample out;
+  out.set_offset_ns(s.offset_ns);
+  out.set_delay_ns(s.delay_ns);
+  out.set_dispersion_ns(s.dispersion_ns);
+  out.set_jitter_ns(s.jitter_ns);
+  out.set_root_distance_ns(s.root_distance_ns);
+  out.set_stratum(s.stratum);
+  out.set_leap(s.leap);
+  out.set_refid(s.refid);
+  out.set_poll_log2s(s.poll_log2s);
+  return out;
+}
+
+EngineShell::EngineShell(event_base* base, SampleSink sink) : base_(base), sink_(std::move(sink)) {}
+EngineShell::~EngineShell() = default;
+
+void EngineShell::configure(const ipc::NetConfig& config) {
+  EngineConfig engine_config;
+  for (const auto& a : config.associations()) {
+    if (is_local_clock(a)) {
+      engine_config.local_clock_stratum = static_cast<std::uint8_t>(std::min<std::uint32_t>(a.stratum(), 15));
+    }
+  }
+  const common::UnixNs now = realtime_now();
+  engine_.emplace(engine_config, now);
+  for (const auto& a : config.associations()) {
+    if (!is_local_clock(a)) add_server(a, now);
+  }
+  if (engine_config.local_clock_stratum) {
+    common::logf(LOG_NOTICE, "PEER: local clock 127.127.1.0 at stratum %u as fallback reference",
+                 static_cast<unsigned>(*engine_config.local_clock_stratum));
+  }
+  timer_.reset(evtimer_new(
+      base_, [](evutil_socket_t, short, void* self) { static_cast<EngineShell*>(self)->on_timer(); },
+      this));
+  arm_timer();
+}
+
+void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
+  if (a.kind() != ipc::ASSOCIATION_KIND_SERVER) {
+    common::logf(LOG_WARNING, "PEER: %s: %s associations are not served by this version; skipped",
+                 a.host().c_str(), ipc::AssociationKind_Name(a.kind()).c_str());
+    return;
+  }
+  auto address = parse_server_address(a.host(), 123);
+  if (!address) {
+    common::logf(LOG_WARNING, "PEER: %s: only numeric server addresses are resolved by this version; skipped",
+                 a.host().c_str());
+    return;
+  }
+  auto peer = std::make_unique<Peer>();
+  peer->owner = this;
+  peer->address = *address;
+  std::string error;
+  peer->socket = ClientSocket::open(*address, &error);
+  if (!peer->socket) {
+    common::logf(LOG_ERR, "PEER: %s: %s", a.host().c_str(), error.c_str());
+    return;
+  }
+  AssociationConfig config;
+  config.mode = AssociationMode::kClient;
+  config.version = static_cast<std::uint8_t>(a.version() >= 1 && a.version() <= 4 ? a.version() : 4);
+  config.minpoll_log2s = static_cast<std::int8_t>(a.minpoll_log2s());
+  config.maxpoll_log2s = static_cast<std::int8_t>(a.maxpoll_log2s());
+  config.iburst = a.iburst();
+  config.burst = a.burst();
+  config.prefer = a.prefer();
+  config.noselect = a.noselect();
+  config.address_refid = address->refid;
+  peer->id = engine_->add(config, now, random_startup_delay_ns());
+  Peer* raw = peer.get();
+  peer->readable.reset(event_new(
+      base_, peer->socket->fd(), EV_READ | EV_PERSIST,
+      [](evutil_socket_t, short, void* arg) {
+        auto* p = static_cast<Peer*>(arg);
+        p->owner->on_readable(*p);
+      },
+      raw));
+  event_add(peer->readable.get(), nullptr);
+  common::logf(LOG_INFO, "PEER: server %s%s", a.host().c_str(), a.iburst() ? " iburst" : "");
+  peers_[peer->id] = std::move(peer);
+}
+
+void EngineShell::on_timer() {
+  const common::UnixNs now = realtime_now();
+  std::vector<Outgoing> requests;
+  engine_->poll(now, random_u64, requests);
+  for (const auto& request : requests) {
+    auto it = peers_.find(request.association_id);
+    if (it == peers_.end()) continue;
+    std::string error;
+    if (!it->second->socket->send(std::span(request.bytes.data(), request.length), &error)) {
+      common::logf(LOG_INFO, "PEER: %s: send failed: %s", it->second->address.text.c_str(),
+                   error.c_str());
+    }
+  }
+  run_system(now);
+  arm_timer();
+}
+
+void EngineShell::on_readable(Peer& peer) {
+  peer.socket->drain([&](std::span<const std::uint8_t> bytes, common::UnixNs received) {
+    const ReceiveResult result = engine_->on_reply(peer.id, bytes, received, realtime_now());
+    if (result.action == ReplyAction::kDropped) {
+      common::logf(LOG_DEBUG, "PEER: %s: reply dropped: %s", peer.address.text.c_str(),
+                   to_string(result.failed).c_str());
+    } else if (result.action == ReplyAction::kDenied) {
+      common::logf(LOG_WARNING, "PEER: %s: kiss-o'-death DENY/RSTR; no longer used",
+                   peer.address.text.c_str());
+    }
+  });
+  run_system(realtime_now());
+  arm_timer();
+}
+
+void EngineShell::run_system(common::UnixNs now) {
+  const auto sample = engine_->update_system(now);
+  if (sample) sink_(to_ipc_sample(*sample));
+}
+
+void EngineShell::arm_timer() {
+  const common::UnixNs now = realtime_now();
+  const std::int64_t wait_ns = std::max<std::int64_t>(engine_->next_wakeup().ns - now.ns, 1'000'000);
+  timeval tv{static_cast<time_t>(wait_ns / common::kNsPerSecond),
+             static_cast<suseconds_t>((wait_ns % common::kNsPerSecond) / 1000)};
+  evtimer_add(timer_.get(), &tv);
+}
+
+void EngineShell::on_clock_status(const ClockStatus& status) {
+  if (engine_) engine_->on_clock_status(status, realtime_now());
+}
+
+SystemVars EngineShell::system_vars() const {
+  return engine_ ? engine_->system_vars() : SystemVars{};
+}
+
+}  // namespace ntpd::net

@@ -1,0 +1,61 @@
+// EngineShell: runs the Engine inside ntpd-net's libevent loop. Opens one
+// connected socket per client association, wakes the engine when a poll is
+// due, feeds it replies with their kernel receive times, and forwards each
+// new system sample to the clock process. No protocol decisions here.
+#pragma once
+
+#include <event2/event.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "ntpd-net/client_io.h"
+#include "ntpd-net/engine.h"
+#include "proto/ntpd.pb.h"
+
+namespace ntpd::net {
+
+class EngineShell {
+ public:
+  using SampleSink = std::function<void(const ipc::Sample&)>;
+
+  EngineShell(event_base* base, SampleSink sink);
+  ~EngineShell();
+  EngineShell(const EngineShell&) = delete;
+  EngineShell& operator=(const EngineShell&) = delete;
+
+  // Builds the engine from NetConfig's associations and starts polling.
+  void configure(const ipc::NetConfig& config);
+  void on_clock_status(const ClockStatus& status);
+  SystemVars system_vars() const;
+
+ private:
+  struct EventFree {
+    void operator()(event* ev) const { event_free(ev); }
+  };
+  struct Peer {
+    EngineShell* owner = nullptr;
+    std::uint32_t id = 0;
+    ServerAddress address;
+    std::optional<ClientSocket> socket;
+    std::unique_ptr<event, EventFree> readable;
+  };
+
+  void add_server(const ipc::Association& association, common::UnixNs now);
+  void on_timer();
+  void on_readable(Peer& peer);
+  void run_system(common::UnixNs now);
+  void arm_timer();
+
+  event_base* base_;
+  SampleSink sink_;
+  std::optional<Engine> engine_;
+  std::map<std::uint32_t, std::unique_ptr<Peer>> peers_;
+  std::unique_ptr<event, EventFree> timer_;
+};
+
+ipc::Sample to_ipc_sample(const SystemSample& sample);
+
+}  // namespace ntpd::net
