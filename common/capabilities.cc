@@ -54,6 +54,16 @@ bool restrict_capabilities(std::initializer_list<cap_value_t> bounding,
   return true;
 }
 
+bool set_effective(cap_value_t cap, bool on, std::string* error) {
+  CapHandle caps(cap_get_proc());
+  if (!caps) return fail(error, "cap_get_proc");
+  if (cap_set_flag(caps.get(), CAP_EFFECTIVE, 1, &cap, on ? CAP_SET : CAP_CLEAR) != 0) {
+    return fail(error, "cap_set_flag");
+  }
+  if (cap_set_proc(caps.get()) != 0) return fail(error, "cap_set_proc");
+  return true;
+}
+
 bool clear_capabilities(std::string* error) {
   CapHandle caps(cap_init());
   if (!caps) return fail(error, "cap_init");

@@ -17,6 +17,10 @@ bool restrict_capabilities(std::initializer_list<cap_value_t> bounding,
                            std::initializer_list<cap_value_t> permitted,
                            std::initializer_list<cap_value_t> effective, std::string* error);
 
+// Adds `cap` (which must be permitted) to the effective set, or removes it
+// again; for a capability held in reserve and used only for one call.
+bool set_effective(cap_value_t cap, bool on, std::string* error);
+
 // Clears the permitted, effective and inheritable sets of this process.
 bool clear_capabilities(std::string* error);
 

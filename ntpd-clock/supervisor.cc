@@ -6,8 +6,10 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <cerrno>
 #include <cstring>
 
+#include "common/capabilities.h"
 #include "common/log.h"
 #include "common/seccomp_filter.h"
 
@@ -79,27 +81,53 @@ std::optional<std::string> Supervisor::reap(std::int64_t now_ns) {
   return cause + "; restarting in " + std::to_string(delay / common::kNsPerSecond) + " s";
 }
 
+namespace {
+
+// ntpd-net runs under another uid, so signalling it needs CAP_KILL, which
+// the clock process keeps permitted but not effective (see sandbox.cc).
+bool signal_net(pid_t pid, int sig) {
+  std::string error;
+  if (!common::set_effective(CAP_KILL, true, &error)) {
+    common::logf(LOG_ERR, "SUPERVISE: cannot raise CAP_KILL: %s", error.c_str());
+  }
+  const bool sent = kill(pid, sig) == 0;
+  const int saved = errno;
+  common::set_effective(CAP_KILL, false, &error);
+  if (!sent) {
+    common::logf(LOG_ERR, "SUPERVISE: cannot signal ntpd-net (pid %d): %s", static_cast<int>(pid),
+                 std::strerror(saved));
+  }
+  return sent;
+}
+
+bool wait_for_exit(pid_t pid, std::int64_t limit_ns) {
+  const timespec step{0, 20'000'000};
+  for (std::int64_t waited = 0; waited < limit_ns; waited += step.tv_nsec) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return true;
+    nanosleep(&step, nullptr);
+  }
+  return false;
+}
+
+}  // namespace
+
 void Supervisor::kill_child() {
-  if (pid_ > 0) kill(pid_, SIGKILL);
+  if (pid_ > 0) signal_net(pid_, SIGKILL);
 }
 
 void Supervisor::stop(std::int64_t grace_ns) {
   restart_due_ns_.reset();
   if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  const timespec step{0, 20'000'000};
-  for (std::int64_t waited = 0; waited < grace_ns; waited += step.tv_nsec) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      channel_.reset();
-      return;
-    }
-    nanosleep(&step, nullptr);
-  }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+  // Closing our end is the polite stop: ntpd-net exits on EOF.
   channel_.reset();
+  signal_net(pid_, SIGTERM);
+  if (!wait_for_exit(pid_, grace_ns)) {
+    signal_net(pid_, SIGKILL);
+    if (!wait_for_exit(pid_, grace_ns)) {
+      common::logf(LOG_ERR, "SUPERVISE: ntpd-net (pid %d) did not exit", static_cast<int>(pid_));
+    }
+  }
+  pid_ = -1;
 }
 
 }  // namespace ntpd::clock

@@ -2,7 +2,7 @@
 #include "ntpd-net/client_io.h"
 
 #include <arpa/inet.h>
-#include <openssl/md5.h>
+#include <openssl/evp.h>
 
 #include <array>
 #include <cerrno>
@@ -28,8 +28,10 @@ std::optional<ServerAddress> parse_server_address(const std::string& host, std::
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
     a.length = sizeof *v6;
-    std::array<unsigned char, MD5_DIGEST_LENGTH> digest{};
-    MD5(v6->sin6_addr.s6_addr, sizeof v6->sin6_addr.s6_addr, digest.data());
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int digest_length = 0;
+    EVP_Digest(v6->sin6_addr.s6_addr, sizeof v6->sin6_addr.s6_addr, digest.data(), &digest_length,
+               EVP_md5(), nullptr);
     a.refid = (std::uint32_t{digest[0]} << 24) | (std::uint32_t{digest[1]} << 16) |
               (std::uint32_t{digest[2]} << 8) | digest[3];
     return a;

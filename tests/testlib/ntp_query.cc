@@ -87,7 +87,7 @@ std::optional<NtpReply> query_ntp(const std::string& address, std::uint16_t port
   request[0] = static_cast<std::uint8_t>((0 << 6) | (version << 3) | 3);
   // A random transmit timestamp, as RFC 9109 clients do; it is only echoed.
   std::uint64_t cookie = 0;
-  getrandom(&cookie, sizeof cookie, 0);
+  if (getrandom(&cookie, sizeof cookie, 0) != sizeof cookie) cookie = 0x5eed;
   const std::uint64_t t1 = now_ntp();
   write64(request + 40, cookie | 1);
   if (send(fd.get(), request, sizeof request, 0) != sizeof request) return std::nullopt;
