@@ -1,0 +1,19 @@
+// Delay draws and outage windows for the simulated network.
+#include "tests/sim/network.h"
+
+#include <algorithm>
+
+namespace ntpd::sim {
+
+double Network::one_way(double shift_s) {
+  const double random = config_.jitter_s > 0 ? config_.jitter_s * rng_->exponential() : 0.0;
+  return std::max(0.0, config_.base_delay_s + shift_s + random);
+}
+
+bool Network::in_outage(double t_s) const {
+  return std::any_of(config_.outages.begin(), config_.outages.end(), [t_s](const Outage& o) {
+    return t_s >= o.start_s && t_s < o.start_s + o.duration_s;
+  });
+}
+
+}  // namespace ntpd::sim
