@@ -7,6 +7,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -22,10 +23,28 @@ std::int64_t monotonic_now_ns() {
   return ts.tv_sec * common::kNsPerSecond + ts.tv_nsec;
 }
 
-ClockProcess::ClockProcess(Supervisor& supervisor, ClockSettings settings)
+namespace {
+
+// ntpd writes the drift file at most once an hour while synchronized.
+constexpr std::int64_t kDriftWriteIntervalNs = 3600 * common::kNsPerSecond;
+constexpr std::int64_t kTickNs = common::kNsPerSecond;  // RFC 5905 clock-adjust process
+
+std::uint32_t leap_indicator(const DisciplineStatus& status) {
+  if (!status.synchronized) return 3;
+  if (status.leap == LeapArm::kInsert) return 1;
+  if (status.leap == LeapArm::kDelete) return 2;
+  return 0;
+}
+
+}  // namespace
+
+ClockProcess::ClockProcess(Supervisor& supervisor, ClockSettings settings,
+                           std::unique_ptr<ClockDriver> driver)
     : supervisor_(supervisor),
       settings_(std::move(settings)),
-      messages_(settings_.initial_frequency_ppb) {}
+      messages_(settings_.initial_frequency_ppb),
+      discipline_(settings_.discipline, monotonic_now_ns()),
+      driver_(std::move(driver)) {}
 
 bool ClockProcess::prepare(std::string* error) {
   sigset_t handled;
@@ -45,15 +64,17 @@ bool ClockProcess::prepare(std::string* error) {
 }
 
 int ClockProcess::run() {
+  apply_clock(discipline_.start());
+  next_tick_ns_ = monotonic_now_ns() + kTickNs;
+  last_drift_write_ns_ = monotonic_now_ns();
   if (supervisor_.start(monotonic_now_ns())) send_clock_state();
   while (!stopping_) {
     pollfd fds[2] = {{signal_fd_.get(), POLLIN, 0}, {-1, POLLIN, 0}};
     if (supervisor_.running()) fds[1].fd = supervisor_.channel()->fd();
-    int timeout_ms = -1;
-    if (auto due = supervisor_.restart_due_ns()) {
-      const std::int64_t wait_ns = *due - monotonic_now_ns();
-      timeout_ms = wait_ns <= 0 ? 0 : static_cast<int>(wait_ns / 1'000'000 + 1);
-    }
+    std::int64_t wake_ns = next_tick_ns_;
+    if (auto due = supervisor_.restart_due_ns()) wake_ns = std::min(wake_ns, *due);
+    const std::int64_t wait_ns = wake_ns - monotonic_now_ns();
+    const int timeout_ms = wait_ns <= 0 ? 0 : static_cast<int>(wait_ns / 1'000'000 + 1);
     const int ready = ::poll(fds, 2, timeout_ms);
     if (ready < 0 && errno != EINTR) {
       common::logf(LOG_ERR, "LOOP: poll: %s", std::strerror(errno));
@@ -74,13 +95,14 @@ int ClockProcess::run() {
         }
       }
     }
+    if (monotonic_now_ns() >= next_tick_ns_) tick(monotonic_now_ns());
     if (auto due = supervisor_.restart_due_ns(); due && !stopping_ && monotonic_now_ns() >= *due) {
       messages_.reset_rate_limits();
       if (supervisor_.start(monotonic_now_ns())) send_clock_state();
     }
   }
   shutdown();
-  return 0;
+  return exit_status_;
 }
 
 void ClockProcess::drain_net() {
@@ -117,14 +139,73 @@ void ClockProcess::apply(const HandleEffects& effects) {
                  static_cast<long long>(effects.sample->offset_ns),
                  static_cast<long long>(effects.sample->delay_ns),
                  static_cast<long long>(effects.sample->jitter_ns), effects.sample->stratum);
+    discipline(*effects.sample, monotonic_now_ns());
   }
   if (effects.send_clock_state) send_clock_state();
+}
+
+void ClockProcess::discipline(const ValidSample& s, std::int64_t now_ns) {
+  const DisciplineSample sample{s.offset_ns, s.delay_ns, s.dispersion_ns, s.jitter_ns,
+                                s.root_distance_ns, s.stratum, s.leap, s.refid, s.poll_log2s, 0};
+  const Decision decision = discipline_.update(sample, now_ns);
+  if (decision.rejected) {
+    std::uint64_t suppressed = 0;
+    if (discipline_rejections_.should_log(*decision.rejected, now_ns, &suppressed)) {
+      common::logf(LOG_WARNING, "DISCIPLINE: sample refused (%s); %llu more in the last minute",
+                   to_string(*decision.rejected), static_cast<unsigned long long>(suppressed));
+    }
+  }
+  if (!decision.message.empty()) common::logf(LOG_NOTICE, "CLOCK: %s", decision.message.c_str());
+  apply_clock(decision.actions);
+  if (decision.stepped) pending_stepped_ = true;
+  if (decision.exit != ExitReason::kNone) {
+    stopping_ = true;
+    exit_status_ = decision.exit == ExitReason::kQuitAfterSet ? 0 : 1;
+  }
+}
+
+void ClockProcess::apply_clock(const ClockActions& actions) {
+  if (actions.empty()) return;
+  if (!apply_actions(*driver_, actions)) {
+    common::logf(LOG_ERR, "CLOCK: the kernel refused an adjustment (see above)");
+  }
+}
+
+void ClockProcess::tick(std::int64_t now_ns) {
+  next_tick_ns_ = now_ns + kTickNs;
+  apply_clock(discipline_.tick(now_ns));
+  if (now_ns - last_drift_write_ns_ >= kDriftWriteIntervalNs && discipline_.status().synchronized) {
+    write_drift("hourly");
+    last_drift_write_ns_ = now_ns;
+  }
+}
+
+void ClockProcess::write_drift(const char* why) {
+  if (!settings_.drift_file) return;
+  std::string error;
+  if (settings_.drift_file->write(discipline_.status().frequency_ppb, &error)) {
+    common::logf(LOG_INFO, "DRIFT: wrote %s (%s)", settings_.drift_file->path().c_str(), why);
+  } else {
+    common::logf(LOG_ERR, "DRIFT: %s", error.c_str());
+  }
 }
 
 void ClockProcess::send_clock_state() {
   if (!supervisor_.running()) return;
   ipc::Envelope envelope;
-  *envelope.mutable_clock_state() = messages_.current_state();
+  ipc::ClockState* state = envelope.mutable_clock_state();
+  *state = messages_.current_state();
+  const DisciplineStatus status = discipline_.status();
+  state->set_sync_state(status.synchronized ? ipc::SYNC_STATE_SYNCHRONIZED
+                                            : ipc::SYNC_STATE_UNSYNCHRONIZED);
+  state->set_poll_log2s(std::clamp(status.poll_log2s, 3, 17));
+  state->set_frequency_ppb(status.frequency_ppb);
+  state->set_offset_ns(status.offset_ns);
+  state->set_jitter_ns(status.jitter_ns);
+  state->set_wander_ppb(status.wander_ppb);
+  state->set_leap(leap_indicator(status));
+  state->set_stepped(pending_stepped_);
+  pending_stepped_ = false;
   std::string error;
   if (!supervisor_.channel()->send(envelope, &error)) {
     common::logf(LOG_WARNING, "IPC: cannot send ClockState: %s", error.c_str());
@@ -147,14 +228,9 @@ void ClockProcess::on_child_exit(std::int64_t now_ns) {
 
 void ClockProcess::shutdown() {
   supervisor_.stop(2 * common::kNsPerSecond);
-  if (settings_.drift_file && messages_.frequency_ppb()) {
-    std::string error;
-    if (settings_.drift_file->write(*messages_.frequency_ppb(), &error)) {
-      common::logf(LOG_INFO, "DRIFT: wrote %s", settings_.drift_file->path().c_str());
-    } else {
-      common::logf(LOG_ERR, "DRIFT: %s", error.c_str());
-    }
-  }
+  // Only a frequency we trust is persisted: one read from the drift file at
+  // start, or one the discipline has measured and synchronized with.
+  if (settings_.initial_frequency_ppb || discipline_.status().synchronized) write_drift("exit");
   common::logf(LOG_NOTICE, "EXIT: ntpd stopped");
 }
 

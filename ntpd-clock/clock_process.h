@@ -7,7 +7,11 @@
 #include <cstdint>
 #include <optional>
 
+#include <memory>
+
 #include "common/unique_fd.h"
+#include "ntpd-clock/clock_driver.h"
+#include "ntpd-clock/discipline.h"
 #include "ntpd-clock/drift_file.h"
 #include "ntpd-clock/supervisor.h"
 #include "ntpd-clock/net_messages.h"
@@ -18,11 +22,14 @@ struct ClockSettings {
   bool no_clock_control = false;
   std::optional<DriftFile> drift_file;
   std::optional<std::int64_t> initial_frequency_ppb;  // from the drift file
+  DisciplineConfig discipline;
 };
 
 class ClockProcess {
  public:
-  ClockProcess(Supervisor& supervisor, ClockSettings settings);
+  // `driver` applies the discipline's actions: the kernel clock, or the
+  // no-clock-control driver that applies nothing.
+  ClockProcess(Supervisor& supervisor, ClockSettings settings, std::unique_ptr<ClockDriver> driver);
 
   // Blocks the signals it handles and creates its signalfd; call before
   // the seccomp filter is loaded.
@@ -33,6 +40,10 @@ class ClockProcess {
  private:
   void drain_net();
   void apply(const HandleEffects& effects);
+  void discipline(const ValidSample& sample, std::int64_t now_ns);
+  void apply_clock(const ClockActions& actions);
+  void tick(std::int64_t now_ns);
+  void write_drift(const char* why);
   void send_clock_state();
   void on_child_exit(std::int64_t now_ns);
   void shutdown();
@@ -41,7 +52,14 @@ class ClockProcess {
   ClockSettings settings_;
   common::UniqueFd signal_fd_;
   NetMessageHandler messages_;
+  Discipline discipline_;
+  std::unique_ptr<ClockDriver> driver_;
+  RejectionLogGate discipline_rejections_;
+  bool pending_stepped_ = false;
   bool stopping_ = false;
+  int exit_status_ = 0;
+  std::int64_t next_tick_ns_ = 0;
+  std::int64_t last_drift_write_ns_ = 0;
 };
 
 std::int64_t monotonic_now_ns();

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <ifaddrs.h>
 #include <sys/socket.h>
 #include <syslog.h>
 
@@ -18,9 +19,11 @@ bool set_option(int fd, int level, int name, int value) {
   return setsockopt(fd, level, name, &value, sizeof value) == 0;
 }
 
-bool open_one(int family, std::uint16_t port, OpenedListenSocket* out, std::string* error,
-              bool* family_missing) {
-  const char* address = family == AF_INET ? "0.0.0.0" : "::";
+// Binds `address` (numeric; empty means the family's wildcard).
+bool open_one(int family, const std::string& bind_address, std::uint16_t port,
+              OpenedListenSocket* out, std::string* error, bool* family_missing) {
+  const std::string text = bind_address.empty() ? (family == AF_INET ? "0.0.0.0" : "::") : bind_address;
+  const char* address = text.c_str();
   common::UniqueFd fd(socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {
     *family_missing = family == AF_INET6 && errno == EAFNOSUPPORT;
@@ -44,13 +47,13 @@ bool open_one(int family, std::uint16_t port, OpenedListenSocket* out, std::stri
     auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
     sin->sin_family = AF_INET;
     sin->sin_port = htons(port);
-    sin->sin_addr.s_addr = htonl(INADDR_ANY);
+    inet_pton(AF_INET, address, &sin->sin_addr);
     length = sizeof *sin;
   } else {
     auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = htons(port);
-    sin6->sin6_addr = in6addr_any;
+    inet_pton(AF_INET6, address, &sin6->sin6_addr);
     length = sizeof *sin6;
   }
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
@@ -69,13 +72,66 @@ bool open_one(int family, std::uint16_t port, OpenedListenSocket* out, std::stri
 
 }  // namespace
 
+// The numeric addresses -I names: an address itself, or every address of
+// the interface with that name.
+std::vector<std::pair<int, std::string>> resolve_interfaces(const std::vector<std::string>& names,
+                                                            std::string* error) {
+  std::vector<std::pair<int, std::string>> out;
+  for (const auto& name : names) {
+    in6_addr probe{};
+    if (inet_pton(AF_INET, name.c_str(), &probe) == 1) {
+      out.emplace_back(AF_INET, name);
+      continue;
+    }
+    if (inet_pton(AF_INET6, name.c_str(), &probe) == 1) {
+      out.emplace_back(AF_INET6, name);
+      continue;
+    }
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) {
+      *error = std::string("getifaddrs: ") + std::strerror(errno);
+      return {};
+    }
+    const std::size_t before = out.size();
+    for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+      if (i->ifa_addr == nullptr || name != i->ifa_name) continue;
+      const int family = i->ifa_addr->sa_family;
+      if (family != AF_INET && family != AF_INET6) continue;
+      char text[INET6_ADDRSTRLEN] = {};
+      const void* raw = family == AF_INET
+                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr)
+                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr);
+      inet_ntop(family, raw, text, sizeof text);
+      out.emplace_back(family, text);
+    }
+    freeifaddrs(list);
+    if (out.size() == before) {
+      *error = "-I " + name + ": no such interface or address";
+      return {};
+    }
+  }
+  return out;
+}
+
 bool open_listen_sockets(const ListenSocketSpec& spec, std::vector<OpenedListenSocket>* out,
                          std::string* error) {
+  if (!spec.interfaces.empty()) {
+    const auto addresses = resolve_interfaces(spec.interfaces, error);
+    if (addresses.empty()) return false;
+    for (const auto& [family, address] : addresses) {
+      if ((family == AF_INET && !spec.ipv4) || (family == AF_INET6 && !spec.ipv6)) continue;
+      OpenedListenSocket opened;
+      bool family_missing = false;
+      if (!open_one(family, address, spec.port, &opened, error, &family_missing)) return false;
+      out->push_back(std::move(opened));
+    }
+    return true;
+  }
   for (int family : {AF_INET, AF_INET6}) {
     if ((family == AF_INET && !spec.ipv4) || (family == AF_INET6 && !spec.ipv6)) continue;
     OpenedListenSocket opened;
     bool family_missing = false;
-    if (!open_one(family, spec.port, &opened, error, &family_missing)) {
+    if (!open_one(family, "", spec.port, &opened, error, &family_missing)) {
       if (family_missing && spec.ipv4) {
         common::logf(LOG_WARNING, "IO: IPv6 not available, serving IPv4 only: %s", error->c_str());
         error->clear();

@@ -15,6 +15,9 @@ struct ListenSocketSpec {
   bool ipv4 = true;
   bool ipv6 = true;
   std::uint16_t port = 123;
+  // -I: listen only on these (numeric addresses or interface names)
+  // instead of the wildcard addresses.
+  std::vector<std::string> interfaces;
 };
 
 struct OpenedListenSocket {

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/text_file.h"
+#include "ntpd-clock/clock_linux.h"
 #include "ntpd-clock/clock_process.h"
 #include "ntpd-clock/cli_options.h"
 #include "ntpd-clock/daemonize.h"
@@ -96,7 +97,8 @@ int run(const Options& options) {
     if (!why.empty()) common::logf(LOG_WARNING, "DRIFT: ignoring %s: %s", paths.drift_file->c_str(), why.c_str());
   }
   std::vector<OpenedListenSocket> sockets;
-  if (!open_listen_sockets({!options.ipv6_only, !options.ipv4_only, 123}, &sockets, &error)) {
+  if (!open_listen_sockets({!options.ipv6_only, !options.ipv4_only, 123, options.listen_interfaces},
+                           &sockets, &error)) {
     return fail(notifier, error);
   }
 
@@ -125,8 +127,15 @@ int run(const Options& options) {
   auto config_bytes = common::encode_envelope(envelope);
   if (!config_bytes) return fail(notifier, "configuration too large for the IPC cap");
 
+  settings.discipline = discipline_config(options, *config, settings.initial_frequency_ppb);
+  std::unique_ptr<ClockDriver> driver;
+  if (options.no_clock_control) {
+    driver = std::make_unique<NoClockControl>();
+  } else {
+    driver = std::make_unique<KernelClock>();
+  }
   Supervisor supervisor(std::move(spawn), std::move(*config_bytes));
-  ClockProcess clock(supervisor, std::move(settings));
+  ClockProcess clock(supervisor, std::move(settings), std::move(driver));
   if (!clock.prepare(&error)) return fail(notifier, error);
   if (!restrict_clock_capabilities(&error)) return fail(notifier, "capabilities: " + error);
   install_clock_sigsys_reporter(-1);

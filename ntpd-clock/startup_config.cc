@@ -76,4 +76,34 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
   return net;
 }
 
+DisciplineConfig discipline_config(const Options& options, const common::NtpConfig& config,
+                                   std::optional<std::int64_t> drift_ppb) {
+  DisciplineConfig d;
+  const common::TinkerConfig& t = config.tinker;
+  auto ns = [](double seconds) { return static_cast<std::int64_t>(seconds * 1e9); };
+  if (t.step_s) d.step_threshold_ns = ns(*t.step_s);
+  if (t.stepout_s) d.stepout_ns = ns(*t.stepout_s);
+  if (t.panic_s) d.panic_threshold_ns = ns(*t.panic_s);
+  if (t.dispersion_ppm) d.dispersion_ppb = static_cast<std::int64_t>(*t.dispersion_ppm * 1000);
+  // ntpd documents `tinker allan` in log2 seconds.
+  if (t.allan_s) d.allan_log2s = static_cast<int>(*t.allan_s);
+  if (t.huffpuff_s) d.huffpuff_ns = ns(*t.huffpuff_s);
+  if (drift_ppb) {
+    d.initial_frequency_ppb = drift_ppb;
+  } else if (t.freq_ppm) {
+    d.initial_frequency_ppb = static_cast<std::int64_t>(*t.freq_ppm * 1000);
+  }
+  d.allow_big_first_step = options.panic_gate;
+  d.slew_only = options.slew_only;
+  d.quit_after_set = options.quit_after_set;
+  d.kernel = config.flags.kernel.value_or(true);
+  bool any = false;
+  for (const auto& a : config.associations) {
+    d.min_poll_log2s = any ? std::min(d.min_poll_log2s, a.minpoll_log2s) : a.minpoll_log2s;
+    d.max_poll_log2s = any ? std::max(d.max_poll_log2s, a.maxpoll_log2s) : a.maxpoll_log2s;
+    any = true;
+  }
+  return d;
+}
+
 }  // namespace ntpd::clock

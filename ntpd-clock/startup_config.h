@@ -9,6 +9,7 @@
 
 #include "common/ntp_conf_types.h"
 #include "ntpd-clock/cli_options.h"
+#include "ntpd-clock/discipline.h"
 #include "proto/ntpd.pb.h"
 
 namespace ntpd::clock {
@@ -30,5 +31,11 @@ int log_priority_for(int debug_level);
 ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig& config,
                                 int log_priority);
 
+
+// The discipline's rules: ntpd's defaults, `tinker` from ntp.conf, -g -x -q
+// from the command line, the starting frequency from the drift file (or
+// `tinker freq`), `disable kernel`, and the poll range of the associations.
+DisciplineConfig discipline_config(const Options& options, const common::NtpConfig& config,
+                                   std::optional<std::int64_t> drift_ppb);
 
 }  // namespace ntpd::clock
