@@ -109,7 +109,13 @@ int run(const Options& options) {
     if (pid_file && !pid_file->update_pid(getpid(), &error)) return fail(notifier, error);
   }
 
+  auto resolved = resolve_restrict_hostnames(*config, &error);
+  if (!resolved) return fail(notifier, error);
+  auto keys = load_keys(paths.keys_file, &error);
+  if (!keys) return fail(notifier, error);
   ipc::NetConfig net_config = build_net_config(options, *config, log_priority);
+  net_config.set_access_config(access_config_text(*config, *resolved));
+  add_keys(*keys, options, *config, &net_config);
   SpawnSpec spawn{net_program.get(), {}, {}, net_environment()};
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     spawn.listen_fds.push_back(sockets[i].fd.get());

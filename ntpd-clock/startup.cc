@@ -2,6 +2,8 @@
 #include "ntpd-clock/startup.h"
 
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/restrict_rule.h"
 #include "common/text_file.h"
 
 namespace ntpd::clock {
@@ -80,6 +83,58 @@ bool prepare_jail(const std::string& dir, std::string* error) {
     return false;
   }
   return true;
+}
+
+std::optional<std::vector<common::RestrictRule>> resolve_restrict_hostnames(
+    const common::NtpConfig& config, std::string* error) {
+  std::vector<common::RestrictRule> out;
+  for (const auto& rule : config.restrictions) {
+    if (!rule.needs_resolution()) continue;
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* results = nullptr;
+    const int rc = getaddrinfo(rule.hostname.c_str(), nullptr, &hints, &results);
+    if (rc != 0) {
+      *error = rule.location.to_string() + ": restrict " + rule.hostname +
+               ": cannot resolve (" + gai_strerror(rc) + "); refusing to start without it";
+      return std::nullopt;
+    }
+    for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
+      common::ConfigAddress address;
+      if (ai->ai_family == AF_INET) {
+        address.family = common::AddressFamily::kIpv4;
+        std::memcpy(address.bytes.data(), &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
+      } else if (ai->ai_family == AF_INET6) {
+        address.family = common::AddressFamily::kIpv6;
+        std::memcpy(address.bytes.data(), &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
+      } else {
+        continue;
+      }
+      if (auto resolved = common::resolve_hostname_rule(rule, address)) out.push_back(*resolved);
+    }
+    freeaddrinfo(results);
+  }
+  return out;
+}
+
+std::optional<std::vector<common::SymmetricKey>> load_keys(const std::optional<std::string>& path,
+                                                           std::string* error) {
+  if (!path) return std::vector<common::SymmetricKey>{};
+  std::string read_error;
+  auto text = common::read_text_file(*path, &read_error);
+  if (!text) {
+    *error = "cannot read keys file " + *path + ": " + read_error;
+    return std::nullopt;
+  }
+  common::ParsedKeys parsed = common::parse_keys_file_text(*path, *text);
+  // ASCII keys were copied out of this buffer: wipe it.
+  explicit_bzero(text->data(), text->size());
+  for (const auto& d : parsed.diagnostics) common::logf(LOG_WARNING, "KEYS: %s", d.to_string().c_str());
+  if (parsed.has_errors()) {
+    *error = "keys file " + *path + " has errors (see the lines above)";
+    return std::nullopt;
+  }
+  return std::move(parsed.keys);
 }
 
 common::UniqueFd open_net_program(const std::optional<std::string>& override_path,

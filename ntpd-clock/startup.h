@@ -8,7 +8,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "common/keys_file.h"
 #include "common/ntp_conf.h"
 #include "common/unique_fd.h"
 
@@ -35,6 +37,17 @@ std::optional<NetIdentity> resolve_net_identity(const std::string& user,
 // Creates the jail directory (root-owned, 0755) if it does not exist and
 // checks that it is a directory the unprivileged user cannot write.
 bool prepare_jail(const std::string& dir, std::string* error);
+
+// Resolves every `restrict HOSTNAME` line into numeric rules. A name that
+// does not resolve is an error: the daemon fails closed rather than serve
+// with a restriction missing.
+std::optional<std::vector<common::RestrictRule>> resolve_restrict_hostnames(
+    const common::NtpConfig& config, std::string* error);
+
+// Reads and parses the keys file, logging every diagnostic (never a key).
+// No path: no keys. An unreadable file or a file with errors is fatal.
+std::optional<std::vector<common::SymmetricKey>> load_keys(const std::optional<std::string>& path,
+                                                           std::string* error);
 
 // Opens ntpd-net with O_PATH: --net-program, else beside this executable,
 // else the install path.

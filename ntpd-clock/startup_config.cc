@@ -3,6 +3,8 @@
 
 #include <syslog.h>
 
+#include "common/ntp_conf.h"
+
 namespace ntpd::clock {
 namespace {
 
@@ -74,6 +76,31 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
     }
   }
   return net;
+}
+
+std::string access_config_text(const common::NtpConfig& config,
+                               const std::vector<common::RestrictRule>& resolved) {
+  common::NtpConfig access;
+  for (const auto& rule : config.restrictions) {
+    if (!rule.needs_resolution()) access.restrictions.push_back(rule);
+  }
+  access.restrictions.insert(access.restrictions.end(), resolved.begin(), resolved.end());
+  access.discard = config.discard;
+  access.mru = config.mru;
+  return common::describe_config(access);
+}
+
+void add_keys(const std::vector<common::SymmetricKey>& keys, const Options& options,
+              const common::NtpConfig& config, ipc::NetConfig* net) {
+  for (const auto& key : keys) {
+    ipc::SymmetricKey* out = net->add_keys();
+    out->set_id(key.id);
+    out->set_type(static_cast<std::uint32_t>(key.type));
+    const auto secret = key.secret.bytes();
+    out->set_secret(std::string(reinterpret_cast<const char*>(secret.data()), secret.size()));
+  }
+  for (std::uint32_t id : config.trusted_keys) net->add_trusted_keys(id);
+  for (std::uint16_t id : options.trusted_keys) net->add_trusted_keys(id);
 }
 
 DisciplineConfig discipline_config(const Options& options, const common::NtpConfig& config,

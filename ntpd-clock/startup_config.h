@@ -6,7 +6,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "common/keys_file.h"
 #include "common/ntp_conf_types.h"
 #include "ntpd-clock/cli_options.h"
 #include "ntpd-clock/discipline.h"
@@ -31,6 +33,16 @@ int log_priority_for(int debug_level);
 ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig& config,
                                 int log_priority);
 
+
+// The access-control part of the configuration (restrict with hostnames
+// already replaced by `resolved` rules, discard, mru) as ntp.conf text.
+std::string access_config_text(const common::NtpConfig& config,
+                               const std::vector<common::RestrictRule>& resolved);
+
+// The symmetric keys and the trusted key ids (trustedkey and -t) for
+// ntpd-net.
+void add_keys(const std::vector<common::SymmetricKey>& keys, const Options& options,
+              const common::NtpConfig& config, ipc::NetConfig* net);
 
 // The discipline's rules: ntpd's defaults, `tinker` from ntp.conf, -g -x -q
 // from the command line, the starting frequency from the drift file (or

@@ -228,4 +228,21 @@ AuthResult verify(std::span<const std::uint8_t> bytes, const NtpPacket& packet,
   return AuthResult{equal ? AuthStatus::kOk : AuthStatus::kBadMac, id};
 }
 
+bool prepare_auth_before_sandbox() {
+  const std::uint8_t secret[common::kCmacKeyBytes] = {1, 2, 3, 4, 5, 6, 7, 8,
+                                                      9, 10, 11, 12, 13, 14, 15, 16};
+  const std::uint8_t data[kHeaderBytes] = {};
+  std::uint8_t out[kMaxMacDigestBytes + 16] = {};
+  bool ok = true;
+  for (auto type : {common::KeyType::kMd5, common::KeyType::kSha1, common::KeyType::kSha256,
+                    common::KeyType::kAes128Cmac}) {
+    common::SymmetricKey key;
+    key.id = 1;
+    key.type = type;
+    key.secret = common::SecretBytes(secret);
+    ok = compute_mac(key, data, out) > 0 && ok;
+  }
+  return ok;
+}
+
 }  // namespace ntpd::net

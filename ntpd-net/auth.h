@@ -25,6 +25,12 @@ inline constexpr std::size_t kMaxMacDigestBytes = 20;
 // SHA1 20, SHA256 20 (the first 20 of 32, as ntpsec), AES-128-CMAC 16.
 std::size_t mac_digest_bytes(common::KeyType type);
 
+// Loads OpenSSL's configuration and every algorithm a MAC can need, by
+// computing one MAC of each type with a throwaway key. Must run before the
+// sandbox: OpenSSL reads its configuration file on first use, and the
+// sandboxed process may not open any path. False if an algorithm is missing.
+bool prepare_auth_before_sandbox();
+
 // The keys ntpd-net knows (from the keys file, via the clock process).
 class KeyStore {
  public:

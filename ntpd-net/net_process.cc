@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <syslog.h>
 
 #include <charconv>
@@ -14,10 +15,12 @@
 #include <vector>
 
 #include "common/log.h"
+#include "ntpd-net/auth.h"
 #include "ntpd-net/clock_link.h"
 #include "ntpd-net/engine_shell.h"
 #include "ntpd-net/sandbox.h"
 #include "ntpd-net/server.h"
+#include "ntpd-net/server_path.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -67,6 +70,14 @@ class NetProcess {
 
   void on_config(const ipc::NetConfig& config) {
     if (config.has_log_level()) common::set_log_min_priority(config.log_level());
+    std::vector<std::string> problems;
+    const AccessConfig access = access_config_from(config, &problems);
+    for (const auto& problem : problems) common::logf(LOG_ERR, "ACCESS: %s", problem.c_str());
+    std::uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = 0x9e3779b97f4a7c15ULL;
+    server_path_.emplace(access, seed);
+    common::logf(LOG_INFO, "ACCESS: %zu restrict rules, %zu keys", access.restrictions.size(),
+                 access.keys.size());
     for (const auto& listen : config.listen_sockets()) {
       if (!listen.has_fd() || listen.fd() < 3 || fcntl(listen.fd(), F_GETFD) < 0) {
         common::logf(LOG_ERR, "IO: NetConfig names an unusable socket fd %d", listen.fd());
@@ -100,14 +111,17 @@ class NetProcess {
   }
 
   void serve(UdpEndpoint& endpoint) {
+    if (!server_path_) return;
     const SystemVars sys = system_vars();
+    ServerPath& path = *server_path_;
     endpoint.drain(
-        [&sys](std::span<const std::uint8_t> request, const sockaddr_storage&,
-               common::UnixNs received, std::span<std::uint8_t> reply) -> std::size_t {
-          const ServerDecision decision = respond(request, received, received, sys, reply);
-          return decision.action == ServerDecision::Action::kReply ? decision.length : 0;
+        [&](std::span<const std::uint8_t> request, const sockaddr_storage& from,
+            common::UnixNs received, std::span<std::uint8_t> reply) {
+          return path.handle(request, from, received, sys, reply);
         },
-        [](std::span<std::uint8_t> reply) { stamp_transmit(reply, realtime_now()); });
+        [&](std::span<std::uint8_t> reply, std::size_t length) {
+          return path.finalize(reply, length, realtime_now());
+        });
   }
 
   SystemVars system_vars() const { return engine_.system_vars(); }
@@ -123,6 +137,7 @@ class NetProcess {
   EventHandle ipc_event_;
   std::vector<std::unique_ptr<EndpointSlot>> endpoints_;
   EngineShell engine_;
+  std::optional<ServerPath> server_path_;
   int exit_status_ = 0;
 };
 
@@ -190,6 +205,9 @@ int run_net_process(int argc, char** argv, const NetHooks& hooks) {
                             process.link().send_log(priority, line);
                           });
   install_seccomp_reporter(args->ipc_fd);
+  if (!prepare_auth_before_sandbox()) {
+    common::logf(LOG_WARNING, "AUTH: an OpenSSL MAC algorithm is unavailable; those keys will fail");
+  }
   if (hooks.before_sandbox) hooks.before_sandbox();
   if (!enter_sandbox(SandboxSpec{args->jail_dir, args->uid, args->gid}, &error)) {
     common::logf(LOG_ERR, "SANDBOX: %s", error.c_str());

@@ -51,46 +51,6 @@ bool is_multicast(const IpAddress& addr) {
 
 }  // namespace
 
-IpAddress canonical_address(const IpAddress& addr) {
-  IpAddress out;
-  if (addr.family == AddressFamily::kIpv6) {
-    static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (!std::equal(std::begin(kMapped), std::end(kMapped), addr.bytes.begin())) return addr;
-    out.family = AddressFamily::kIpv4;
-    std::copy_n(addr.bytes.begin() + 12, 4, out.bytes.begin());
-    return out;
-  }
-  out.family = AddressFamily::kIpv4;
-  std::copy_n(addr.bytes.begin(), 4, out.bytes.begin());
-  return out;
-}
-
-std::optional<RestrictRule> resolve_hostname_rule(const RestrictRule& rule,
-                                                  const IpAddress& resolved) {
-  if (rule.target != RestrictTarget::kHostname) return std::nullopt;
-  const IpAddress address = canonical_address(resolved);
-  if (rule.family != AddressFamily::kAny && rule.family != address.family) return std::nullopt;
-  IpAddress mask;
-  mask.family = address.family;
-  if (rule.hostname_mask) {
-    if (rule.hostname_mask->family != address.family) return std::nullopt;
-    mask = *rule.hostname_mask;
-  } else {
-    std::fill_n(mask.bytes.begin(), mask.size(), std::uint8_t{0xff});
-  }
-  RestrictRule out = rule;
-  out.target = RestrictTarget::kAddress;
-  out.family = address.family;
-  out.hostname.clear();
-  out.hostname_mask.reset();
-  out.mask = mask;
-  out.address = address;
-  for (std::size_t i = 0; i < out.address.bytes.size(); ++i) {
-    out.address.bytes[i] = i < mask.size() ? address.bytes[i] & mask.bytes[i] : 0;
-  }
-  return out;
-}
-
 RestrictTable::Key128 RestrictTable::key_of(const IpAddress& addr) {
   Key128 key;
   const std::size_t n = addr.size();

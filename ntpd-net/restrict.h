@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/ntp_conf_types.h"
+#include "common/restrict_rule.h"
 
 namespace ntpd::net {
 
@@ -24,16 +25,10 @@ using IpAddress = common::ConfigAddress;
 
 inline constexpr std::uint16_t kNtpPort = 123;
 
-// The form every lookup uses: IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes
-// IPv4 (a dual-stack socket must not dodge IPv4 rules), and the unused
-// bytes of an IPv4 address are zero.
-IpAddress canonical_address(const IpAddress& addr);
-
-// The kAddress rule ntpd builds for one address a "restrict HOSTNAME" line
-// resolved to: the line's mask, or a host mask without one. nullopt if the
-// address's family does not fit the line's -4/-6 or its mask.
-std::optional<common::RestrictRule> resolve_hostname_rule(const common::RestrictRule& rule,
-                                                          const IpAddress& resolved);
+// canonical_address and resolve_hostname_rule live in common/restrict_rule.h
+// (the clock process resolves restrict hostnames at startup).
+using common::canonical_address;
+using common::resolve_hostname_rule;
 
 class RestrictTable {
  public:

@@ -81,7 +81,7 @@ common::UnixNs realtime_now() {
 UdpEndpoint::UdpEndpoint(common::UniqueFd fd, std::string label)
     : fd_(std::move(fd)), label_(std::move(label)) {}
 
-void UdpEndpoint::drain(const Responder& respond, const TransmitStamper& stamp) {
+void UdpEndpoint::drain(const Responder& respond, const ReplyFinalizer& finalize) {
   alignas(cmsghdr) std::array<std::uint8_t, 256> control{};
   alignas(cmsghdr) std::array<std::uint8_t, 64> reply_control{};
   std::array<std::uint8_t, kMaxDatagram> request{};
@@ -104,8 +104,11 @@ void UdpEndpoint::drain(const Responder& respond, const TransmitStamper& stamp) 
     LocalAddress local;
     parse_control(msg, &received, &local);
     if (received.ns == 0) received = realtime_now();
-    const std::size_t length =
+    std::size_t length =
         respond(std::span(request.data(), static_cast<std::size_t>(n)), from, received, reply);
+    if (length == 0) continue;
+    const std::size_t control_length = build_reply_control(local, reply_control);
+    length = finalize(reply, length);
     if (length == 0) continue;
     iovec out_iov{reply.data(), length};
     msghdr out{};
@@ -113,10 +116,8 @@ void UdpEndpoint::drain(const Responder& respond, const TransmitStamper& stamp) 
     out.msg_namelen = msg.msg_namelen;
     out.msg_iov = &out_iov;
     out.msg_iovlen = 1;
-    const std::size_t control_length = build_reply_control(local, reply_control);
     out.msg_control = control_length > 0 ? reply_control.data() : nullptr;
     out.msg_controllen = control_length;
-    stamp(std::span(reply.data(), length));
     if (::sendmsg(fd_.get(), &out, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) ++sent_;
   }
 }

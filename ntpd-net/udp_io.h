@@ -21,8 +21,9 @@ namespace ntpd::net {
 using Responder = std::function<std::size_t(std::span<const std::uint8_t> request,
                                             const sockaddr_storage& from, common::UnixNs received,
                                             std::span<std::uint8_t> reply)>;
-// Stamps the transmit timestamp into a finished reply, just before sending.
-using TransmitStamper = std::function<void(std::span<std::uint8_t> reply)>;
+// Finishes a reply just before it is sent (transmit timestamp, MAC);
+// returns the final length, or 0 to send nothing. `reply` has room to grow.
+using ReplyFinalizer = std::function<std::size_t(std::span<std::uint8_t> reply, std::size_t length)>;
 
 class UdpEndpoint {
  public:
@@ -32,7 +33,7 @@ class UdpEndpoint {
   const std::string& label() const { return label_; }
 
   // Reads up to a bounded batch of queued datagrams and answers each.
-  void drain(const Responder& respond, const TransmitStamper& stamp);
+  void drain(const Responder& respond, const ReplyFinalizer& finalize);
 
   std::uint64_t received() const { return received_; }
   std::uint64_t sent() const { return sent_; }

@@ -1,0 +1,50 @@
+// ServerPath: one request in, at most one reply out, for the listening
+// sockets: access control (restrict, rate limit, KoD, authentication), the
+// stateless reply, and the last-moment transmit stamp and MAC. Pure apart
+// from the time callers pass in; udp_io.cc does the socket work.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "ntpd-net/access_control.h"
+#include "ntpd-net/server.h"
+#include "proto/ntpd.pb.h"
+
+namespace ntpd::net {
+
+// Builds the access configuration from NetConfig: its access_config text
+// (parsed with the ntp.conf parser) and its keys. Invalid entries are
+// skipped, each described in *problems.
+AccessConfig access_config_from(const ipc::NetConfig& config, std::vector<std::string>* problems);
+
+class ServerPath {
+ public:
+  ServerPath(const AccessConfig& config, std::uint64_t hash_seed);
+
+  // Writes the reply for `request` into `reply` and returns its length, or
+  // 0 to send nothing. The reply still needs finalize().
+  std::size_t handle(std::span<const std::uint8_t> request, const sockaddr_storage& from,
+                     common::UnixNs received, const SystemVars& sys, std::span<std::uint8_t> reply);
+  // Stamps the transmit time and, for an authenticated request, appends the
+  // MAC with the client's key; returns the final length.
+  std::size_t finalize(std::span<std::uint8_t> reply, std::size_t length, common::UnixNs now);
+
+  struct Counters {
+    std::uint64_t served = 0, dropped = 0, kod = 0, crypto_nak = 0, authenticated = 0;
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  AccessControl access_;
+  const common::SymmetricKey* sign_with_ = nullptr;
+  bool append_nak_ = false;
+  std::size_t request_length_ = 0;
+  Counters counters_;
+};
+
+}  // namespace ntpd::net
