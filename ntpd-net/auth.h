@@ -98,8 +98,9 @@ struct AuthResult {
 
 // Checks the trailer parse_packet found in `bytes` (packet must be the
 // result of parse_packet on these same bytes; inconsistent ranges give
-// kBadMac). A server answers kUnknownKey and kUntrustedKey with a crypto-NAK
-// (ntpd authdecrypt fails for both), and must not answer kBadMac.
+// kBadMac). A server answers a client's kUnknownKey, kUntrustedKey and
+// kBadMac with a crypto-NAK (ntpd receive(): AUTH_ERROR -> fast_xmit with
+// key id 0); see access_control.cc.
 AuthResult verify(std::span<const std::uint8_t> bytes, const NtpPacket& packet,
                   const KeyStore& keys, const TrustedKeys& trusted);
 
