@@ -140,7 +140,8 @@ class Parser {
       std::int64_t* target = line[1] == '$' ? &table_.updated_ntp_s : &table_.expires_ntp_s;
       const char* what = line[1] == '$' ? "update time ('#$')" : "expiration time ('#@')";
       if (*target != 0) return fail(line_number, std::string("second ") + what);
-      if (!parse_time_line(line.substr(2), target)) return fail(line_number, std::string("bad ") + what);
+      if (!parse_time_line(line.substr(2), target))
+        return fail(line_number, std::string("bad ") + what);
       hash_digits(ctx_, line.substr(2));
       return true;
     }

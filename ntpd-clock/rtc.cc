@@ -45,7 +45,8 @@ RtcTimescale parse_adjtime(std::string_view text, std::string* warning) {
 RtcTimescale load_adjtime(const std::string& path, std::string* warning) {
   warning->clear();
   std::string why;
-  const std::optional<std::string> text = common::read_text_file_at_most(path, kMaxAdjtimeBytes, &why);
+  const std::optional<std::string> text =
+      common::read_text_file_at_most(path, kMaxAdjtimeBytes, &why);
   if (!text) {
     if (why != std::strerror(ENOENT)) *warning = path + ": " + why + ": using UTC";
     return RtcTimescale::kUtc;
@@ -67,7 +68,8 @@ UtcOffsetFn system_utc_offset() {
 
 std::optional<rtc_time> rtc_time_for(common::UnixNs now, RtcTimescale timescale,
                                      const UtcOffsetFn& utc_offset, std::string* error) {
-  std::int64_t seconds = floor_div(now.ns + common::kNsPerSecond / 2, common::kNsPerSecond);
+  std::int64_t seconds = floor_div(now.ns, common::kNsPerSecond);
+  if (now.ns - seconds * common::kNsPerSecond >= common::kNsPerSecond / 2) ++seconds;
   if (timescale == RtcTimescale::kLocal) {
     if (!utc_offset) {
       *error = "local-time RTC without a time zone offset function";
@@ -85,12 +87,12 @@ std::optional<rtc_time> rtc_time_for(common::UnixNs now, RtcTimescale timescale,
   const std::chrono::sys_days day{std::chrono::days{days}};
   const std::chrono::year_month_day ymd{day};
   const int year = static_cast<int>(ymd.year());
-  if (year < 1970 || year > 9999) {
-    *error = "year " + std::to_string(year) + " is outside what the RTC is set to";
+  if (year < 1970) {
+    *error = "year " + std::to_string(year) + " is before what an RTC is set to";
     return std::nullopt;
   }
-  const std::chrono::sys_days jan1{std::chrono::year_month_day{ymd.year(), std::chrono::January,
-                                                               std::chrono::day{1}}};
+  const std::chrono::sys_days jan1{
+      std::chrono::year_month_day{ymd.year(), std::chrono::January, std::chrono::day{1}}};
   rtc_time out{};
   out.tm_sec = static_cast<int>(second_of_day % 60);
   out.tm_min = static_cast<int>(second_of_day / 60 % 60);

@@ -46,7 +46,7 @@ UtcOffsetFn system_utc_offset();
 // `utc_offset` (required for kLocal). Rounded to the nearest second (the
 // RTC's resolution). tm_mon is 0-11, tm_year counts from 1900, tm_wday and
 // tm_yday are filled, tm_isdst is 0. nullopt with *error for a date before
-// 1970 or after 9999, or an offset beyond +-1 day.
+// 1970, or an offset beyond +-1 day.
 std::optional<rtc_time> rtc_time_for(common::UnixNs now, RtcTimescale timescale,
                                      const UtcOffsetFn& utc_offset, std::string* error);
 

@@ -118,7 +118,9 @@ std::optional<std::string> filegen_file_name(std::string_view base, common::File
 
 StatsFile::StatsFile(common::UniqueFd dir, std::string dir_path, FilegenSettings settings,
                      pid_t pid)
-    : dir_(std::move(dir)), dir_path_(std::move(dir_path)), settings_(std::move(settings)),
+    : dir_(std::move(dir)),
+      dir_path_(std::move(dir_path)),
+      settings_(std::move(settings)),
       pid_(pid) {}
 
 std::optional<StatsFile> StatsFile::open(const std::string& stats_dir, FilegenSettings settings,

@@ -47,7 +47,7 @@ std::optional<std::string> filegen_file_name(std::string_view base, common::File
                                              common::UnixNs now, pid_t pid);
 
 struct FilegenSettings {
-  std::string base_name = "loopstats";                  // `file`: one name inside statsdir
+  std::string base_name = "loopstats";                   // `file`: one name inside statsdir
   common::FilegenType type = common::FilegenType::kDay;  // ntpd's default
   bool link = true;  // ntpd's default (ntp_filegen.c filegen_init sets FGEN_FLAG_LINK)
 };

@@ -2,6 +2,8 @@
 #include "ntpd-net/engine_shell.h"
 
 #include <sys/random.h>
+
+#include <cstring>
 #include <syslog.h>
 
 #include "common/log.h"
@@ -43,7 +45,45 @@ ipc::Sample to_ipc_sample(const SystemSample& s) {
   return out;
 }
 
-EngineShell::EngineShell(event_base* base, SampleSink sink) : base_(base), sink_(std::move(sink)) {}
+EngineShell::EngineShell(event_base* base, SampleSink sink, PeerSender peer_sender)
+    : base_(base), sink_(std::move(sink)), peer_sender_(std::move(peer_sender)) {}
+
+namespace {
+
+bool same_endpoint(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+    return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+    return x.sin6_port == y.sin6_port &&
+           std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool EngineShell::on_listen_datagram(std::span<const std::uint8_t> bytes,
+                                     const sockaddr_storage& from, common::UnixNs received) {
+  if (!engine_) return false;
+  for (auto& [id, peer] : peers_) {
+    if (peer->socket || !same_endpoint(peer->address.storage, from)) continue;
+    const ReceiveResult result = engine_->on_reply(id, bytes, received, realtime_now());
+    if (result.action == ReplyAction::kDropped) {
+      common::logf(LOG_DEBUG, "PEER: %s: packet dropped: %s", peer->address.text.c_str(),
+                   to_string(result.failed).c_str());
+    }
+    run_system(realtime_now());
+    arm_timer();
+    return true;
+  }
+  return false;
+}
 EngineShell::~EngineShell() = default;
 
 void EngineShell::configure(const ipc::NetConfig& config) {
@@ -69,7 +109,8 @@ void EngineShell::configure(const ipc::NetConfig& config) {
 }
 
 void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
-  if (a.kind() != ipc::ASSOCIATION_KIND_SERVER) {
+  const bool symmetric = a.kind() == ipc::ASSOCIATION_KIND_PEER;
+  if (a.kind() != ipc::ASSOCIATION_KIND_SERVER && !symmetric) {
     common::logf(LOG_WARNING, "PEER: %s: %s associations are not served by this version; skipped",
                  a.host().c_str(), ipc::AssociationKind_Name(a.kind()).c_str());
     return;
@@ -83,14 +124,18 @@ void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
   auto peer = std::make_unique<Peer>();
   peer->owner = this;
   peer->address = *address;
-  std::string error;
-  peer->socket = ClientSocket::open(*address, &error);
-  if (!peer->socket) {
-    common::logf(LOG_ERR, "PEER: %s: %s", a.host().c_str(), error.c_str());
-    return;
+  // A client association has its own connected socket (RFC 9109); a
+  // symmetric peer talks from our port 123, as peers expect (RFC 5905 9.1).
+  if (!symmetric) {
+    std::string error;
+    peer->socket = ClientSocket::open(*address, &error);
+    if (!peer->socket) {
+      common::logf(LOG_ERR, "PEER: %s: %s", a.host().c_str(), error.c_str());
+      return;
+    }
   }
   AssociationConfig config;
-  config.mode = AssociationMode::kClient;
+  config.mode = symmetric ? AssociationMode::kSymmetricActive : AssociationMode::kClient;
   config.version = static_cast<std::uint8_t>(a.version() >= 1 && a.version() <= 4 ? a.version() : 4);
   config.minpoll_log2s = static_cast<std::int8_t>(a.minpoll_log2s());
   config.maxpoll_log2s = static_cast<std::int8_t>(a.maxpoll_log2s());
@@ -100,16 +145,19 @@ void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
   config.noselect = a.noselect();
   config.address_refid = address->refid;
   peer->id = engine_->add(config, now, random_startup_delay_ns());
-  Peer* raw = peer.get();
-  peer->readable.reset(event_new(
-      base_, peer->socket->fd(), EV_READ | EV_PERSIST,
-      [](evutil_socket_t, short, void* arg) {
-        auto* p = static_cast<Peer*>(arg);
-        p->owner->on_readable(*p);
-      },
-      raw));
-  event_add(peer->readable.get(), nullptr);
-  common::logf(LOG_INFO, "PEER: server %s%s", a.host().c_str(), a.iburst() ? " iburst" : "");
+  if (peer->socket) {
+    Peer* raw = peer.get();
+    peer->readable.reset(event_new(
+        base_, peer->socket->fd(), EV_READ | EV_PERSIST,
+        [](evutil_socket_t, short, void* arg) {
+          auto* p = static_cast<Peer*>(arg);
+          p->owner->on_readable(*p);
+        },
+        raw));
+    event_add(peer->readable.get(), nullptr);
+  }
+  common::logf(LOG_INFO, "PEER: %s %s%s", symmetric ? "peer" : "server", a.host().c_str(),
+               a.iburst() ? " iburst" : "");
   peers_[peer->id] = std::move(peer);
 }
 
@@ -120,10 +168,12 @@ void EngineShell::on_timer() {
   for (const auto& request : requests) {
     auto it = peers_.find(request.association_id);
     if (it == peers_.end()) continue;
+    Peer& peer = *it->second;
+    const std::span<const std::uint8_t> bytes(request.bytes.data(), request.length);
     std::string error;
-    if (!it->second->socket->send(std::span(request.bytes.data(), request.length), &error)) {
-      common::logf(LOG_INFO, "PEER: %s: send failed: %s", it->second->address.text.c_str(),
-                   error.c_str());
+    const bool sent = peer.socket ? peer.socket->send(bytes, &error) : peer_sender_(peer.address, bytes);
+    if (!sent) {
+      common::logf(LOG_INFO, "PEER: %s: send failed %s", peer.address.text.c_str(), error.c_str());
     }
   }
   run_system(now);

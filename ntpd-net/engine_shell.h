@@ -20,8 +20,11 @@ namespace ntpd::net {
 class EngineShell {
  public:
   using SampleSink = std::function<void(const ipc::Sample&)>;
+  // Sends a symmetric-mode packet from our port 123 to a peer (the
+  // listening sockets belong to NetProcess). False if it could not be sent.
+  using PeerSender = std::function<bool(const ServerAddress& to, std::span<const std::uint8_t>)>;
 
-  EngineShell(event_base* base, SampleSink sink);
+  EngineShell(event_base* base, SampleSink sink, PeerSender peer_sender);
   ~EngineShell();
   EngineShell(const EngineShell&) = delete;
   EngineShell& operator=(const EngineShell&) = delete;
@@ -29,6 +32,10 @@ class EngineShell {
   // Builds the engine from NetConfig's associations and starts polling.
   void configure(const ipc::NetConfig& config);
   void on_clock_status(const ClockStatus& status);
+  // A datagram that arrived on a listening socket: true if it came from a
+  // configured symmetric peer (port 123) and was taken by its association.
+  bool on_listen_datagram(std::span<const std::uint8_t> bytes, const sockaddr_storage& from,
+                          common::UnixNs received);
   SystemVars system_vars() const;
 
  private:
@@ -51,6 +58,7 @@ class EngineShell {
 
   event_base* base_;
   SampleSink sink_;
+  PeerSender peer_sender_;
   std::optional<Engine> engine_;
   std::map<std::uint32_t, std::unique_ptr<Peer>> peers_;
   std::unique_ptr<event, EventFree> timer_;

@@ -49,7 +49,11 @@ class NetProcess {
                                      [this](const ClockView& v) { on_clock_state(v); },
                                      [this] { on_clock_gone(); },
                                  }),
-        engine_(base, [this](const ipc::Sample& sample) { link_.send_sample(sample); }) {}
+        engine_(
+            base, [this](const ipc::Sample& sample) { link_.send_sample(sample); },
+            [this](const ServerAddress& to, std::span<const std::uint8_t> bytes) {
+              return send_from_listen_socket(to, bytes);
+            }) {}
 
   bool start() {
     ipc_event_.reset(event_new(base_, link_.fd(), EV_READ | EV_PERSIST, &NetProcess::on_ipc, this));
@@ -86,7 +90,10 @@ class NetProcess {
       std::string label = listen.address() + " port " + std::to_string(listen.port());
       auto slot = std::make_unique<EndpointSlot>();
       slot->owner = this;
-      slot->endpoint = std::make_unique<UdpEndpoint>(common::UniqueFd(listen.fd()), label);
+      slot->endpoint = std::make_unique<UdpEndpoint>(common::UniqueFd(listen.fd()), label,
+                                                     listen.address().find(':') != std::string::npos
+                                                         ? AF_INET6
+                                                         : AF_INET);
       slot->event.reset(event_new(base_, listen.fd(), EV_READ | EV_PERSIST, &NetProcess::on_udp,
                                   slot.get()));
       if (!slot->event || event_add(slot->event.get(), nullptr) != 0) {
@@ -110,14 +117,24 @@ class NetProcess {
     event_base_loopbreak(base_);
   }
 
+  // Symmetric peers send from our port 123 to theirs.
+  bool send_from_listen_socket(const ServerAddress& to, std::span<const std::uint8_t> bytes) {
+    for (const auto& slot : endpoints_) {
+      if (slot->endpoint->family() != to.storage.ss_family) continue;
+      return ::sendto(slot->endpoint->fd(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                      reinterpret_cast<const sockaddr*>(&to.storage), to.length) >= 0;
+    }
+    return false;
+  }
+
   void serve(UdpEndpoint& endpoint) {
     if (!server_path_) return;
-    const SystemVars sys = system_vars();
     ServerPath& path = *server_path_;
     endpoint.drain(
         [&](std::span<const std::uint8_t> request, const sockaddr_storage& from,
-            common::UnixNs received, std::span<std::uint8_t> reply) {
-          return path.handle(request, from, received, sys, reply);
+            common::UnixNs received, std::span<std::uint8_t> reply) -> std::size_t {
+          if (engine_.on_listen_datagram(request, from, received)) return 0;
+          return path.handle(request, from, received, system_vars(), reply);
         },
         [&](std::span<std::uint8_t> reply, std::size_t length) {
           return path.finalize(reply, length, realtime_now());

@@ -78,8 +78,8 @@ common::UnixNs realtime_now() {
   return common::UnixNs{ts.tv_sec * common::kNsPerSecond + ts.tv_nsec};
 }
 
-UdpEndpoint::UdpEndpoint(common::UniqueFd fd, std::string label)
-    : fd_(std::move(fd)), label_(std::move(label)) {}
+UdpEndpoint::UdpEndpoint(common::UniqueFd fd, std::string label, int family)
+    : fd_(std::move(fd)), label_(std::move(label)), family_(family) {}
 
 void UdpEndpoint::drain(const Responder& respond, const ReplyFinalizer& finalize) {
   alignas(cmsghdr) std::array<std::uint8_t, 256> control{};

@@ -27,9 +27,10 @@ using ReplyFinalizer = std::function<std::size_t(std::span<std::uint8_t> reply, 
 
 class UdpEndpoint {
  public:
-  UdpEndpoint(common::UniqueFd fd, std::string label);
+  UdpEndpoint(common::UniqueFd fd, std::string label, int family);
 
   int fd() const { return fd_.get(); }
+  int family() const { return family_; }
   const std::string& label() const { return label_; }
 
   // Reads up to a bounded batch of queued datagrams and answers each.
@@ -41,6 +42,7 @@ class UdpEndpoint {
  private:
   common::UniqueFd fd_;
   std::string label_;
+  int family_;
   std::uint64_t received_ = 0;
   std::uint64_t sent_ = 0;
 };

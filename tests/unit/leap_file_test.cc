@@ -19,8 +19,8 @@ using common::UnixNs;
 
 constexpr std::int64_t kNtp2017 = 3'692'217'600;  // 2017-01-01 00:00:00 UTC, TAI-UTC 37
 constexpr std::int64_t kNtp2015Jul = 3'644'697'600;
-constexpr std::int64_t kNtp2026 = 3'976'214'400;     // 2026-01-01
-constexpr std::int64_t kExpires = 3'991'593'600;     // 2026-06-28, the Debian file's #@
+constexpr std::int64_t kNtp2026 = 3'976'214'400;  // 2026-01-01
+constexpr std::int64_t kExpires = 3'991'593'600;  // 2026-06-28, the Debian file's #@
 constexpr std::int64_t kDay = 86'400;
 
 std::string data_path(const std::string& name) {
@@ -224,8 +224,7 @@ TEST(LeapFileTest, BadHashMeansNoLeapButMissingHashIsUsed) {
   ASSERT_EQ(mismatch.warnings.size(), 1u);
   EXPECT_NE(mismatch.warnings[0].find("hash mismatch"), std::string::npos);
 
-  const LeapDecision malformed =
-      leap_pending(parse_ok(replace(real, "39b8e49e", "zz")), last_day);
+  const LeapDecision malformed = leap_pending(parse_ok(replace(real, "39b8e49e", "zz")), last_day);
   EXPECT_EQ(malformed.kind, LeapKind::kNone);
   ASSERT_EQ(malformed.warnings.size(), 1u);
   EXPECT_NE(malformed.warnings[0].find("malformed"), std::string::npos);

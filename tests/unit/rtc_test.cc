@@ -144,12 +144,18 @@ TEST(RtcTimeForTest, RejectsWhatAnRtcShouldNotBeSetTo) {
   EXPECT_FALSE(rtc_time_for(at(1709251199), RtcTimescale::kLocal, UtcOffsetFn{}, &error));
   EXPECT_FALSE(rtc_time_for(at(-1), RtcTimescale::kUtc, UtcOffsetFn{}, &error));
   EXPECT_NE(error.find("1969"), std::string::npos) << error;
-  EXPECT_FALSE(rtc_time_for(at(253402300800), RtcTimescale::kUtc, UtcOffsetFn{}, &error));
+  const UtcOffsetFn west = [](std::int64_t) { return std::int64_t{-3600}; };
+  EXPECT_FALSE(rtc_time_for(at(1800), RtcTimescale::kLocal, west, &error));
+  const auto last = rtc_time_for(UnixNs{INT64_MAX}, RtcTimescale::kUtc, UtcOffsetFn{}, &error);
+  ASSERT_TRUE(last) << error;  // 2262-04-11 23:47:16.854775807 rounds up
+  EXPECT_EQ(last->tm_year, 362);
+  EXPECT_EQ(last->tm_sec, 17);
 }
 
 TEST(RtcTimeForTest, SystemOffsetUsesTheZoneRules) {
   const char* old_tz = ::getenv("TZ");
-  const std::optional<std::string> saved = old_tz ? std::optional<std::string>(old_tz) : std::nullopt;
+  const std::optional<std::string> saved =
+      old_tz ? std::optional<std::string>(old_tz) : std::nullopt;
   ::setenv("TZ", "EST5EDT,M3.2.0,M11.1.0", 1);  // a POSIX rule: no zone file is read
   const UtcOffsetFn offset = system_utc_offset();
   EXPECT_EQ(offset(1736942400), -5 * 3600);
@@ -170,12 +176,12 @@ struct PolicyStep {
 
 TEST(RtcPolicyTest, AtMostEveryElevenMinutesWhileSynchronized) {
   const PolicyStep steps[] = {
-      {false, 0, false},     // not synchronized yet
-      {true, 10, true},      // first chance once synchronized
-      {true, 11, false},     {true, 10 + 659, false},  // 10:59 later
-      {true, 10 + 660, true},                          // 11:00 later
-      {false, 2000, false},  // lost sync: never, however long ago
-      {true, 2001, true},    {true, 2002, false},
+      {false, 0, false},                                // not synchronized yet
+      {true, 10, true},                                 // first chance once synchronized
+      {true, 11, false},      {true, 10 + 659, false},  // 10:59 later
+      {true, 10 + 660, true},                           // 11:00 later
+      {false, 2000, false},                             // lost sync: never, however long ago
+      {true, 2001, true},     {true, 2002, false},
   };
   RtcPolicy policy(true);
   for (const PolicyStep& step : steps) {
