@@ -17,6 +17,12 @@
 
 namespace ntpd::clock {
 
+common::UnixNs realtime_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return common::UnixNs{ts.tv_sec * common::kNsPerSecond + ts.tv_nsec};
+}
+
 std::int64_t monotonic_now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -157,6 +163,7 @@ void ClockProcess::discipline(const ValidSample& s, std::int64_t now_ns) {
   }
   if (!decision.message.empty()) common::logf(LOG_NOTICE, "CLOCK: %s", decision.message.c_str());
   apply_clock(decision.actions);
+  if (!decision.rejected) record_loopstats();
   if (decision.stepped) pending_stepped_ = true;
   if (decision.exit != ExitReason::kNone) {
     stopping_ = true;
@@ -171,9 +178,42 @@ void ClockProcess::apply_clock(const ClockActions& actions) {
   }
 }
 
+void ClockProcess::record_loopstats() {
+  if (!settings_.loopstats) return;
+  const DisciplineStatus status = discipline_.status();
+  const common::UnixNs now = realtime_now();
+  const LoopStatsRecord record{now, status.offset_ns, status.frequency_ppb, status.jitter_ns,
+                               status.wander_ppb, status.poll_log2s};
+  const StatsWrite result = settings_.loopstats->append(now, format_loopstats_line(record));
+  if (!result.error.empty()) common::logf(LOG_WARNING, "STATS: %s", result.error.c_str());
+}
+
+// RFC 5905 leaves leap seconds to the leap indicator; ntpd also trusts a
+// valid leapfile, which announces a leap during its last day. Checked once
+// a minute; the kernel inserts or deletes the second at midnight UTC.
+void ClockProcess::check_leap_file() {
+  if (!settings_.leap_table) return;
+  const LeapDecision decision = leap_pending(*settings_.leap_table, realtime_now());
+  if (decision.kind == leap_armed_) return;
+  for (const auto& warning : decision.warnings) common::logf(LOG_WARNING, "LEAP: %s", warning.c_str());
+  const LeapArm arm = decision.kind == LeapKind::kInsert   ? LeapArm::kInsert
+                      : decision.kind == LeapKind::kDelete ? LeapArm::kDelete
+                                                           : LeapArm::kNone;
+  if (driver_->arm_leap(arm)) {
+    leap_armed_ = decision.kind;
+    common::logf(LOG_NOTICE, "LEAP: %s", arm == LeapArm::kInsert   ? "leap second insertion armed"
+                                         : arm == LeapArm::kDelete ? "leap second deletion armed"
+                                                                   : "leap second disarmed");
+  }
+}
+
 void ClockProcess::tick(std::int64_t now_ns) {
   next_tick_ns_ = now_ns + kTickNs;
   apply_clock(discipline_.tick(now_ns));
+  if (now_ns >= next_leap_check_ns_) {
+    next_leap_check_ns_ = now_ns + 60 * common::kNsPerSecond;
+    check_leap_file();
+  }
   if (now_ns - last_drift_write_ns_ >= kDriftWriteIntervalNs && discipline_.status().synchronized) {
     write_drift("hourly");
     last_drift_write_ns_ = now_ns;

@@ -13,6 +13,8 @@
 #include "ntpd-clock/clock_driver.h"
 #include "ntpd-clock/discipline.h"
 #include "ntpd-clock/drift_file.h"
+#include "ntpd-clock/leap_file.h"
+#include "ntpd-clock/stats_files.h"
 #include "ntpd-clock/supervisor.h"
 #include "ntpd-clock/net_messages.h"
 
@@ -23,6 +25,8 @@ struct ClockSettings {
   std::optional<DriftFile> drift_file;
   std::optional<std::int64_t> initial_frequency_ppb;  // from the drift file
   DisciplineConfig discipline;
+  std::optional<StatsFile> loopstats;   // opened at startup when enabled
+  std::optional<LeapTable> leap_table;  // from the leapfile, when valid
 };
 
 class ClockProcess {
@@ -44,6 +48,8 @@ class ClockProcess {
   void apply_clock(const ClockActions& actions);
   void tick(std::int64_t now_ns);
   void write_drift(const char* why);
+  void record_loopstats();
+  void check_leap_file();
   void send_clock_state();
   void on_child_exit(std::int64_t now_ns);
   void shutdown();
@@ -60,8 +66,11 @@ class ClockProcess {
   int exit_status_ = 0;
   std::int64_t next_tick_ns_ = 0;
   std::int64_t last_drift_write_ns_ = 0;
+  std::int64_t next_leap_check_ns_ = 0;
+  LeapKind leap_armed_ = LeapKind::kNone;
 };
 
 std::int64_t monotonic_now_ns();
+common::UnixNs realtime_now();
 
 }  // namespace ntpd::clock

@@ -96,6 +96,20 @@ int run(const Options& options) {
     settings.initial_frequency_ppb = settings.drift_file->read(&why);
     if (!why.empty()) common::logf(LOG_WARNING, "DRIFT: ignoring %s: %s", paths.drift_file->c_str(), why.c_str());
   }
+  if (auto loopstats = loopstats_settings(*config, paths.stats_dir)) {
+    settings.loopstats = StatsFile::open(*paths.stats_dir, *loopstats, &error);
+    if (!settings.loopstats) return fail(notifier, "loopstats: " + error);
+  }
+  if (config->leap_file) {
+    settings.leap_table = load_leap_file(*config->leap_file, &error);
+    if (!settings.leap_table) {
+      common::logf(LOG_WARNING, "LEAP: ignoring %s", error.c_str());
+    } else {
+      for (const auto& warning : leap_pending(*settings.leap_table, realtime_now()).warnings) {
+        common::logf(LOG_WARNING, "LEAP: %s: %s", config->leap_file->c_str(), warning.c_str());
+      }
+    }
+  }
   std::vector<OpenedListenSocket> sockets;
   if (!open_listen_sockets({!options.ipv6_only, !options.ipv4_only, 123, options.listen_interfaces},
                            &sockets, &error)) {

@@ -26,7 +26,7 @@ constexpr const char* kClockLoop[] = {
     "wait4", "waitid", "kill", "tgkill", "clone", "clone3", "fork", "vfork", "getpid", "gettid",
     "getppid", "clock_gettime", "clock_getres", "gettimeofday", "clock_nanosleep", "nanosleep",
     "clock_adjtime", "adjtimex", "openat", "newfstatat", "fstat", "lseek", "fsync", "fdatasync",
-    "ftruncate", "renameat", "renameat2", "rename", "unlink", "unlinkat", "ioctl", "brk", "mmap",
+    "ftruncate", "renameat", "renameat2", "rename", "linkat", "unlink", "unlinkat", "ioctl", "brk", "mmap",
     "munmap", "mremap", "madvise", "mprotect", "futex", "getrandom", "exit", "exit_group",
     "sendmmsg", "connect", "socket", "uname", "sysinfo", "statx"};
 

@@ -3,6 +3,8 @@
 
 #include <syslog.h>
 
+#include <algorithm>
+
 #include "common/ntp_conf.h"
 
 namespace ntpd::clock {
@@ -101,6 +103,23 @@ void add_keys(const std::vector<common::SymmetricKey>& keys, const Options& opti
   }
   for (std::uint32_t id : config.trusted_keys) net->add_trusted_keys(id);
   for (std::uint16_t id : options.trusted_keys) net->add_trusted_keys(id);
+}
+
+std::optional<FilegenSettings> loopstats_settings(const common::NtpConfig& config,
+                                                  const std::optional<std::string>& stats_dir) {
+  if (!stats_dir) return std::nullopt;
+  bool enabled = std::find(config.statistics.begin(), config.statistics.end(), "loopstats") !=
+                 config.statistics.end();
+  FilegenSettings settings;
+  for (const auto& filegen : config.filegens) {
+    if (filegen.name != "loopstats") continue;
+    if (filegen.enabled) enabled = *filegen.enabled;
+    if (filegen.file) settings.base_name = *filegen.file;
+    if (filegen.type) settings.type = *filegen.type;
+    if (filegen.link) settings.link = *filegen.link;
+  }
+  if (!enabled || config.flags.stats == false) return std::nullopt;
+  return settings;
 }
 
 DisciplineConfig discipline_config(const Options& options, const common::NtpConfig& config,

@@ -12,6 +12,7 @@
 #include "common/ntp_conf_types.h"
 #include "ntpd-clock/cli_options.h"
 #include "ntpd-clock/discipline.h"
+#include "ntpd-clock/stats_files.h"
 #include "proto/ntpd.pb.h"
 
 namespace ntpd::clock {
@@ -43,6 +44,11 @@ std::string access_config_text(const common::NtpConfig& config,
 // ntpd-net.
 void add_keys(const std::vector<common::SymmetricKey>& keys, const Options& options,
               const common::NtpConfig& config, ipc::NetConfig* net);
+
+// Whether loopstats are written and how (`statistics loopstats` or
+// `filegen loopstats ... enable`, and a statsdir); nullopt when off.
+std::optional<FilegenSettings> loopstats_settings(const common::NtpConfig& config,
+                                                  const std::optional<std::string>& stats_dir);
 
 // The discipline's rules: ntpd's defaults, `tinker` from ntp.conf, -g -x -q
 // from the command line, the starting frequency from the drift file (or
