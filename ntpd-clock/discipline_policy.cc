@@ -68,18 +68,4 @@ std::optional<SampleRejection> SamplePolicy::check(const DisciplineSample& s, st
   return std::nullopt;
 }
 
-bool RejectionLogGate::should_log(SampleRejection reason, std::int64_t now_ns,
-                                  std::uint64_t* suppressed) {
-  PerKind& k = kinds_[static_cast<int>(reason)];
-  if (k.logged && now_ns - k.last_ns < kWindowNs) {
-    ++k.suppressed;
-    return false;
-  }
-  if (suppressed != nullptr) *suppressed = k.suppressed;
-  k.suppressed = 0;
-  k.logged = true;
-  k.last_ns = now_ns;
-  return true;
-}
-
 }  // namespace ntpd::clock

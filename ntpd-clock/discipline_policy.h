@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "ntpd-clock/log_gate.h"
+
 namespace ntpd::clock {
 
 // One validated system sample (mirrors ValidSample in validate.h, without
@@ -69,20 +71,7 @@ class SamplePolicy {
   std::int64_t last_refill_ns_ = 0;
 };
 
-// "Log each rejection once per kind per minute": true when this one should
-// be logged; *suppressed counts those of this kind silently dropped since.
-class RejectionLogGate {
- public:
-  static constexpr std::int64_t kWindowNs = 60'000'000'000;
-  bool should_log(SampleRejection reason, std::int64_t now_ns, std::uint64_t* suppressed);
-
- private:
-  struct PerKind {
-    bool logged = false;
-    std::int64_t last_ns = 0;
-    std::uint64_t suppressed = 0;
-  };
-  PerKind kinds_[kSampleRejectionCount];
-};
+// "Log each rejection once per kind per minute" (log_gate.h).
+using RejectionLogGate = KindLogGate<SampleRejection, kSampleRejectionCount>;
 
 }  // namespace ntpd::clock

@@ -168,18 +168,4 @@ Verdict MessageValidator::check_seccomp(const ipc::SeccompViolation& report, std
   return SeccompReport{report.syscall_nr(), report.arch()};
 }
 
-bool RejectionLogLimiter::should_log(RejectKind kind, std::int64_t now_ns,
-                                     std::uint64_t* suppressed) {
-  PerKind& k = kinds_[static_cast<int>(kind)];
-  if (k.logged_once && now_ns - k.last_logged_ns < kWindowNs) {
-    ++k.suppressed;
-    return false;
-  }
-  *suppressed = k.suppressed;
-  k.suppressed = 0;
-  k.logged_once = true;
-  k.last_logged_ns = now_ns;
-  return true;
-}
-
 }  // namespace ntpd::clock

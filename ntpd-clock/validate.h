@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "common/ipc_codec.h"
+#include "ntpd-clock/log_gate.h"
 #include "common/time_types.h"
 
 namespace ntpd::clock {
@@ -98,22 +99,7 @@ class MessageValidator {
   TokenBucket report_bucket_;
 };
 
-// "Log each rejection once per kind per minute": the first rejection of a
-// kind is logged, later ones within the window are counted and summarised.
-class RejectionLogLimiter {
- public:
-  static constexpr std::int64_t kWindowNs = 60 * common::kNsPerSecond;
-  // True when this rejection should be logged now; *suppressed is how many
-  // of this kind were counted silently since the last logged one.
-  bool should_log(RejectKind kind, std::int64_t now_ns, std::uint64_t* suppressed);
-
- private:
-  struct PerKind {
-    bool logged_once = false;
-    std::int64_t last_logged_ns = 0;
-    std::uint64_t suppressed = 0;
-  };
-  PerKind kinds_[kRejectKindCount];
-};
+// "Log each rejection once per kind per minute" (log_gate.h).
+using RejectionLogLimiter = KindLogGate<RejectKind, kRejectKindCount>;
 
 }  // namespace ntpd::clock
