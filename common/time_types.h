@@ -61,7 +61,8 @@ constexpr NtpTimestamp to_ntp(UnixNs t) {
 constexpr UnixNs from_ntp(NtpTimestamp ts, UnixNs pivot) {
   const std::int64_t pivot_ntp_s = pivot.ns / kNsPerSecond + kNtpToUnixSeconds;
   // Signed distance from the pivot's low 32 bits to the timestamp's seconds.
-  const auto delta = static_cast<std::int32_t>(ts.seconds() - static_cast<std::uint32_t>(pivot_ntp_s));
+  const auto delta =
+      static_cast<std::int32_t>(ts.seconds() - static_cast<std::uint32_t>(pivot_ntp_s));
   const std::int64_t ntp_s = pivot_ntp_s + delta;
   const auto frac_ns =
       static_cast<std::int64_t>((std::uint64_t{ts.fraction()} * kNsPerSecond + (1ULL << 31)) >> 32);
@@ -73,8 +74,8 @@ constexpr NtpShort to_ntp_short(std::int64_t duration_ns) {
   if (duration_ns <= 0) return NtpShort{0};
   const std::int64_t max_ns = (std::int64_t{0xffff} + 1) * kNsPerSecond - 1;
   if (duration_ns > max_ns) return NtpShort{0xffffffffu};
-  return NtpShort{static_cast<std::uint32_t>((static_cast<std::uint64_t>(duration_ns) << 16) /
-                                             kNsPerSecond)};
+  return NtpShort{
+      static_cast<std::uint32_t>((static_cast<std::uint64_t>(duration_ns) << 16) / kNsPerSecond)};
 }
 
 constexpr std::int64_t from_ntp_short(NtpShort s) {

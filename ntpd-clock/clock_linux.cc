@@ -17,9 +17,7 @@ namespace ntpd::clock {
 namespace {
 
 // PPB to the kernel's scaled PPM (2^-16 PPM units).
-long to_kernel_frequency(std::int64_t ppb) {
-  return static_cast<long>(ppb * 65536 / 1000);
-}
+long to_kernel_frequency(std::int64_t ppb) { return static_cast<long>(ppb * 65536 / 1000); }
 
 bool adjust(timex& tx, const char* what) {
   if (clock_adjtime(CLOCK_REALTIME, &tx) < 0) {
@@ -29,7 +27,9 @@ bool adjust(timex& tx, const char* what) {
   return true;
 }
 
-std::int64_t clamp_ppb(std::int64_t ppb) { return std::clamp(ppb, -kMaxFrequencyPpb, kMaxFrequencyPpb); }
+std::int64_t clamp_ppb(std::int64_t ppb) {
+  return std::clamp(ppb, -kMaxFrequencyPpb, kMaxFrequencyPpb);
+}
 
 }  // namespace
 
@@ -51,7 +51,8 @@ bool KernelClock::adjtime(std::int64_t offset_ns) {
   // ADJ_OFFSET_SINGLESHOT slews at the kernel's fixed 500 PPM.
   timex tx{};
   tx.modes = ADJ_OFFSET_SINGLESHOT;
-  tx.offset = static_cast<long>(std::clamp<std::int64_t>(offset_ns / 1000, -2'000'000'000, 2'000'000'000));
+  tx.offset =
+      static_cast<long>(std::clamp<std::int64_t>(offset_ns / 1000, -2'000'000'000, 2'000'000'000));
   return adjust(tx, "slew (ADJ_OFFSET_SINGLESHOT)");
 }
 
@@ -67,7 +68,8 @@ bool KernelClock::kernel_pll(const KernelPllUpdate& update) {
   tx.modes = ADJ_OFFSET | ADJ_TIMECONST | ADJ_STATUS | ADJ_NANO;
   tx.status = STA_PLL | STA_NANO;
   // MAXPHASE: the kernel clamps to +-0.5 s; so do we, before it.
-  tx.offset = static_cast<long>(std::clamp<std::int64_t>(update.offset_ns, -500'000'000, 500'000'000));
+  tx.offset =
+      static_cast<long>(std::clamp<std::int64_t>(update.offset_ns, -500'000'000, 500'000'000));
   tx.constant = std::clamp(update.time_constant, 0, 10);
   return adjust(tx, "kernel PLL (ADJ_OFFSET)");
 }
@@ -78,8 +80,10 @@ bool KernelClock::set_status(const KernelStatus& status) {
   timex tx{};
   tx.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR;
   tx.status = status.synchronized ? (read.status & ~STA_UNSYNC) : (read.status | STA_UNSYNC);
-  tx.maxerror = static_cast<long>(std::clamp<std::int64_t>(status.maxerror_ns / 1000, 0, 16'000'000));
-  tx.esterror = static_cast<long>(std::clamp<std::int64_t>(status.esterror_ns / 1000, 0, 16'000'000));
+  tx.maxerror =
+      static_cast<long>(std::clamp<std::int64_t>(status.maxerror_ns / 1000, 0, 16'000'000));
+  tx.esterror =
+      static_cast<long>(std::clamp<std::int64_t>(status.esterror_ns / 1000, 0, 16'000'000));
   return adjust(tx, "status (ADJ_STATUS)");
 }
 

@@ -151,8 +151,9 @@ void ClockProcess::apply(const HandleEffects& effects) {
 }
 
 void ClockProcess::discipline(const ValidSample& s, std::int64_t now_ns) {
-  const DisciplineSample sample{s.offset_ns, s.delay_ns, s.dispersion_ns, s.jitter_ns,
-                                s.root_distance_ns, s.stratum, s.leap, s.refid, s.poll_log2s, 0};
+  const DisciplineSample sample{s.offset_ns,        s.delay_ns, s.dispersion_ns, s.jitter_ns,
+                                s.root_distance_ns, s.stratum,  s.leap,          s.refid,
+                                s.poll_log2s,       0};
   const Decision decision = discipline_.update(sample, now_ns);
   if (decision.rejected) {
     std::uint64_t suppressed = 0;
@@ -182,8 +183,12 @@ void ClockProcess::record_loopstats() {
   if (!settings_.loopstats) return;
   const DisciplineStatus status = discipline_.status();
   const common::UnixNs now = realtime_now();
-  const LoopStatsRecord record{now, status.offset_ns, status.frequency_ppb, status.jitter_ns,
-                               status.wander_ppb, status.poll_log2s};
+  const LoopStatsRecord record{now,
+                               status.offset_ns,
+                               status.frequency_ppb,
+                               status.jitter_ns,
+                               status.wander_ppb,
+                               status.poll_log2s};
   const StatsWrite result = settings_.loopstats->append(now, format_loopstats_line(record));
   if (!result.error.empty()) common::logf(LOG_WARNING, "STATS: %s", result.error.c_str());
 }
@@ -195,15 +200,17 @@ void ClockProcess::check_leap_file() {
   if (!settings_.leap_table) return;
   const LeapDecision decision = leap_pending(*settings_.leap_table, realtime_now());
   if (decision.kind == leap_armed_) return;
-  for (const auto& warning : decision.warnings) common::logf(LOG_WARNING, "LEAP: %s", warning.c_str());
+  for (const auto& warning : decision.warnings)
+    common::logf(LOG_WARNING, "LEAP: %s", warning.c_str());
   const LeapArm arm = decision.kind == LeapKind::kInsert   ? LeapArm::kInsert
                       : decision.kind == LeapKind::kDelete ? LeapArm::kDelete
                                                            : LeapArm::kNone;
   if (driver_->arm_leap(arm)) {
     leap_armed_ = decision.kind;
-    common::logf(LOG_NOTICE, "LEAP: %s", arm == LeapArm::kInsert   ? "leap second insertion armed"
-                                         : arm == LeapArm::kDelete ? "leap second deletion armed"
-                                                                   : "leap second disarmed");
+    common::logf(LOG_NOTICE, "LEAP: %s",
+                 arm == LeapArm::kInsert   ? "leap second insertion armed"
+                 : arm == LeapArm::kDelete ? "leap second deletion armed"
+                                           : "leap second disarmed");
   }
 }
 
@@ -257,7 +264,8 @@ void ClockProcess::on_child_exit(std::int64_t now_ns) {
   if (supervisor_.running()) {
     std::vector<std::uint8_t> buffer;
     for (int i = 0; i < 64; ++i) {
-      if (supervisor_.channel()->receive(buffer) != common::IpcChannel::ReceiveStatus::kMessage) break;
+      if (supervisor_.channel()->receive(buffer) != common::IpcChannel::ReceiveStatus::kMessage)
+        break;
       apply(messages_.handle(buffer, now_ns));
     }
   }

@@ -5,18 +5,17 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
-
 #include <memory>
+#include <optional>
 
 #include "common/unique_fd.h"
 #include "ntpd-clock/clock_driver.h"
 #include "ntpd-clock/discipline.h"
 #include "ntpd-clock/drift_file.h"
 #include "ntpd-clock/leap_file.h"
+#include "ntpd-clock/net_messages.h"
 #include "ntpd-clock/stats_files.h"
 #include "ntpd-clock/supervisor.h"
-#include "ntpd-clock/net_messages.h"
 
 namespace ntpd::clock {
 

@@ -48,7 +48,8 @@ DriftFile::DriftFile(common::UniqueFd dir, std::string path, std::string name)
 
 std::optional<DriftFile> DriftFile::open(const std::string& path, std::string* error) {
   const std::size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   if (name.empty()) {
     *error = "drift file path " + path + " names a directory";

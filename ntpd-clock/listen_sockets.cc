@@ -2,8 +2,8 @@
 #include "ntpd-clock/listen_sockets.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <syslog.h>
 
@@ -22,7 +22,8 @@ bool set_option(int fd, int level, int name, int value) {
 // Binds `address` (numeric; empty means the family's wildcard).
 bool open_one(int family, const std::string& bind_address, std::uint16_t port,
               OpenedListenSocket* out, std::string* error, bool* family_missing) {
-  const std::string text = bind_address.empty() ? (family == AF_INET ? "0.0.0.0" : "::") : bind_address;
+  const std::string text =
+      bind_address.empty() ? (family == AF_INET ? "0.0.0.0" : "::") : bind_address;
   const char* address = text.c_str();
   common::UniqueFd fd(socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {
@@ -98,9 +99,10 @@ std::vector<std::pair<int, std::string>> resolve_interfaces(const std::vector<st
       const int family = i->ifa_addr->sa_family;
       if (family != AF_INET && family != AF_INET6) continue;
       char text[INET6_ADDRSTRLEN] = {};
-      const void* raw = family == AF_INET
-                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr)
-                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr);
+      const void* raw =
+          family == AF_INET
+              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr)
+              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr);
       inet_ntop(family, raw, text, sizeof text);
       out.emplace_back(family, text);
     }

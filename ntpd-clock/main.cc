@@ -12,9 +12,9 @@
 
 #include "common/log.h"
 #include "common/text_file.h"
+#include "ntpd-clock/cli_options.h"
 #include "ntpd-clock/clock_linux.h"
 #include "ntpd-clock/clock_process.h"
-#include "ntpd-clock/cli_options.h"
 #include "ntpd-clock/daemonize.h"
 #include "ntpd-clock/listen_sockets.h"
 #include "ntpd-clock/pid_file.h"
@@ -26,7 +26,8 @@ namespace ntpd::clock {
 namespace {
 
 int check_config(const Options& options) {
-  const auto parsed = common::parse_ntp_conf(options.config_path_or_default(), common::FileReader(read_config_file));
+  const auto parsed = common::parse_ntp_conf(options.config_path_or_default(),
+                                             common::FileReader(read_config_file));
   for (const auto& d : parsed.diagnostics) std::printf("%s\n", d.to_string().c_str());
   std::printf("# effective configuration of %s\n%s", options.config_path_or_default().c_str(),
               common::describe_config(parsed.config).c_str());
@@ -39,7 +40,8 @@ std::vector<std::string> net_environment() {
     const char* value = std::getenv(name);
     std::string entry = std::string(name) + "=" + (value != nullptr ? value : "");
     // Sanitizer builds: the leak check cannot run in the empty jail.
-    if (std::string_view(name) == "ASAN_OPTIONS") entry += value != nullptr ? ":detect_leaks=0" : "detect_leaks=0";
+    if (std::string_view(name) == "ASAN_OPTIONS")
+      entry += value != nullptr ? ":detect_leaks=0" : "detect_leaks=0";
     if (value != nullptr || std::string_view(name) == "ASAN_OPTIONS") env.push_back(entry);
   }
   return env;
@@ -62,7 +64,8 @@ int run(const Options& options) {
   std::optional<DaemonReadyNotifier> notifier;
   std::string error;
   if (geteuid() != 0) return fail(notifier, "ntpd must be started as root");
-  auto config = load_config(options.config_path_or_default(), options.config_path.has_value(), &error);
+  auto config =
+      load_config(options.config_path_or_default(), options.config_path.has_value(), &error);
   if (!config) return fail(notifier, error);
   const EffectivePaths paths = effective_paths(options, *config);
   const int log_priority = log_priority_for(options.debug_level);
@@ -94,7 +97,8 @@ int run(const Options& options) {
     if (!settings.drift_file) return fail(notifier, error);
     std::string why;
     settings.initial_frequency_ppb = settings.drift_file->read(&why);
-    if (!why.empty()) common::logf(LOG_WARNING, "DRIFT: ignoring %s: %s", paths.drift_file->c_str(), why.c_str());
+    if (!why.empty())
+      common::logf(LOG_WARNING, "DRIFT: ignoring %s: %s", paths.drift_file->c_str(), why.c_str());
   }
   if (auto loopstats = loopstats_settings(*config, paths.stats_dir)) {
     settings.loopstats = StatsFile::open(*paths.stats_dir, *loopstats, &error);
@@ -138,10 +142,17 @@ int run(const Options& options) {
     listen->set_address(sockets[i].address);
     listen->set_port(sockets[i].port);
   }
-  spawn.argv = {"ntpd-net",         "--ipc-fd",      std::to_string(kNetIpcFd),
-                "--uid",            std::to_string(identity->uid), "--gid",
-                std::to_string(identity->gid), "--jail", jail,
-                "--log-priority",   std::to_string(log_priority)};
+  spawn.argv = {"ntpd-net",
+                "--ipc-fd",
+                std::to_string(kNetIpcFd),
+                "--uid",
+                std::to_string(identity->uid),
+                "--gid",
+                std::to_string(identity->gid),
+                "--jail",
+                jail,
+                "--log-priority",
+                std::to_string(log_priority)};
   ipc::Envelope envelope;
   *envelope.mutable_net_config() = net_config;
   auto config_bytes = common::encode_envelope(envelope);

@@ -15,10 +15,10 @@
 namespace ntpd::clock {
 
 struct HandleEffects {
-  bool send_clock_state = false;          // answer ntpd-net with current_state()
-  std::optional<ValidSample> sample;      // a sample that was accepted
-  std::optional<ValidLog> log;            // a line to log (from ntpd-net, or a rejection)
-  std::optional<SeccompReport> report;    // ntpd-net announced its own seccomp death
+  bool send_clock_state = false;        // answer ntpd-net with current_state()
+  std::optional<ValidSample> sample;    // a sample that was accepted
+  std::optional<ValidLog> log;          // a line to log (from ntpd-net, or a rejection)
+  std::optional<SeccompReport> report;  // ntpd-net announced its own seccomp death
 };
 
 class NetMessageHandler {

@@ -27,7 +27,8 @@ constexpr int kParkingFloor = 64;
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE, SIGUSR1, SIGUSR2}) signal(sig, SIG_DFL);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE, SIGUSR1, SIGUSR2})
+    signal(sig, SIG_DFL);
 
   int parked[64];
   const std::size_t count = listen_fds.size() + 1;
@@ -79,7 +80,8 @@ SpawnedNet spawn_net(const SpawnSpec& spec, std::string* error) {
     *error = std::string("fork: ") + std::strerror(errno);
     return {};
   }
-  if (pid == 0) run_child(child_end.get(), spec.listen_fds, spec.program_fd, argv.data(), envp.data());
+  if (pid == 0)
+    run_child(child_end.get(), spec.listen_fds, spec.program_fd, argv.data(), envp.data());
   if (fcntl(parent_end.get(), F_SETFL, O_NONBLOCK) != 0) {
     *error = std::string("fcntl: ") + std::strerror(errno);
   }

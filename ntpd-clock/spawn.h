@@ -18,9 +18,9 @@ inline constexpr int kNetIpcFd = 3;
 inline constexpr int kNetFirstListenFd = 4;
 
 struct SpawnSpec {
-  int program_fd = -1;               // opened O_PATH|O_CLOEXEC at startup
-  std::vector<int> listen_fds;       // become kNetFirstListenFd, +1, ...
-  std::vector<std::string> argv;     // argv[0] first
+  int program_fd = -1;            // opened O_PATH|O_CLOEXEC at startup
+  std::vector<int> listen_fds;    // become kNetFirstListenFd, +1, ...
+  std::vector<std::string> argv;  // argv[0] first
   std::vector<std::string> environment;
 };
 

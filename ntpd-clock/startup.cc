@@ -2,9 +2,9 @@
 #include "ntpd-clock/startup.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -95,18 +95,20 @@ std::optional<std::vector<common::RestrictRule>> resolve_restrict_hostnames(
     addrinfo* results = nullptr;
     const int rc = getaddrinfo(rule.hostname.c_str(), nullptr, &hints, &results);
     if (rc != 0) {
-      *error = rule.location.to_string() + ": restrict " + rule.hostname +
-               ": cannot resolve (" + gai_strerror(rc) + "); refusing to start without it";
+      *error = rule.location.to_string() + ": restrict " + rule.hostname + ": cannot resolve (" +
+               gai_strerror(rc) + "); refusing to start without it";
       return std::nullopt;
     }
     for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
       common::ConfigAddress address;
       if (ai->ai_family == AF_INET) {
         address.family = common::AddressFamily::kIpv4;
-        std::memcpy(address.bytes.data(), &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
+        std::memcpy(address.bytes.data(), &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr,
+                    4);
       } else if (ai->ai_family == AF_INET6) {
         address.family = common::AddressFamily::kIpv6;
-        std::memcpy(address.bytes.data(), &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
+        std::memcpy(address.bytes.data(), &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr,
+                    16);
       } else {
         continue;
       }
@@ -129,7 +131,8 @@ std::optional<std::vector<common::SymmetricKey>> load_keys(const std::optional<s
   common::ParsedKeys parsed = common::parse_keys_file_text(*path, *text);
   // ASCII keys were copied out of this buffer: wipe it.
   explicit_bzero(text->data(), text->size());
-  for (const auto& d : parsed.diagnostics) common::logf(LOG_WARNING, "KEYS: %s", d.to_string().c_str());
+  for (const auto& d : parsed.diagnostics)
+    common::logf(LOG_WARNING, "KEYS: %s", d.to_string().c_str());
   if (parsed.has_errors()) {
     *error = "keys file " + *path + " has errors (see the lines above)";
     return std::nullopt;

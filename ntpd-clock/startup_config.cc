@@ -38,10 +38,8 @@ constexpr int kLocalClockDefaultStratum = 5;
 
 EffectivePaths effective_paths(const Options& options, const common::NtpConfig& config) {
   return EffectivePaths{
-      first_of(options.drift_path, config.drift_file),
-      first_of(options.key_path, config.keys_file),
-      first_of(options.log_path, config.log_file),
-      first_of(options.pid_path, config.pid_file),
+      first_of(options.drift_path, config.drift_file), first_of(options.key_path, config.keys_file),
+      first_of(options.log_path, config.log_file),     first_of(options.pid_path, config.pid_file),
       first_of(options.stats_dir, config.stats_dir),
   };
 }

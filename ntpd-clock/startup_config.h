@@ -34,7 +34,6 @@ int log_priority_for(int debug_level);
 ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig& config,
                                 int log_priority);
 
-
 // The access-control part of the configuration (restrict with hostnames
 // already replaced by `resolved` rules, discard, mru) as ntp.conf text.
 std::string access_config_text(const common::NtpConfig& config,

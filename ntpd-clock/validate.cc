@@ -82,9 +82,9 @@ Verdict MessageValidator::check(std::span<const std::uint8_t> bytes, std::int64_
   common::DecodeError error{};
   auto envelope = common::decode_envelope(bytes, &error);
   if (!envelope) {
-    return reject(error == common::DecodeError::kTooLarge ? RejectKind::kOversized
-                                                          : RejectKind::kUndecodable,
-                  std::string(common::to_string(error)));
+    return reject(
+        error == common::DecodeError::kTooLarge ? RejectKind::kOversized : RejectKind::kUndecodable,
+        std::string(common::to_string(error)));
   }
   switch (envelope->body_case()) {
     case ipc::Envelope::kSample:
@@ -118,15 +118,16 @@ Verdict MessageValidator::check_sample(const ipc::Sample& s, std::int64_t now_ns
   }
   // A sample comes from a synchronized system peer: stratum 0..15 (0 only
   // for a reference clock), leap 0..2 (3 means unsynchronized).
-  if (s.stratum() > 15) return reject(RejectKind::kOutOfRange, "stratum " + std::to_string(s.stratum()));
+  if (s.stratum() > 15)
+    return reject(RejectKind::kOutOfRange, "stratum " + std::to_string(s.stratum()));
   if (s.leap() > 2) return reject(RejectKind::kOutOfRange, "leap " + std::to_string(s.leap()));
   if (!in_range(s.poll_log2s(), kMinPollLog2s, kMaxPollLog2s)) {
     return reject(RejectKind::kOutOfRange, "poll " + std::to_string(s.poll_log2s()));
   }
   if (!sample_bucket_.take(now_ns)) return reject(RejectKind::kRateLimited, "samples too frequent");
-  return ValidSample{s.offset_ns(), s.delay_ns(),   s.dispersion_ns(),
-                     s.jitter_ns(), s.root_distance_ns(), s.stratum(),
-                     s.leap(),      s.refid(),      s.poll_log2s()};
+  return ValidSample{s.offset_ns(),        s.delay_ns(), s.dispersion_ns(), s.jitter_ns(),
+                     s.root_distance_ns(), s.stratum(),  s.leap(),          s.refid(),
+                     s.poll_log2s()};
 }
 
 Verdict MessageValidator::check_log(const ipc::LogRecord& log, std::int64_t now_ns) {
@@ -153,7 +154,8 @@ Verdict MessageValidator::check_log(const ipc::LogRecord& log, std::int64_t now_
     default:
       return reject(RejectKind::kOutOfRange, "log severity " + std::to_string(log.severity()));
   }
-  if (!log_bucket_.take(now_ns)) return reject(RejectKind::kRateLimited, "log records too frequent");
+  if (!log_bucket_.take(now_ns))
+    return reject(RejectKind::kRateLimited, "log records too frequent");
   return ValidLog{priority, common::sanitize_log_text(log.text(), kMaxLogTextBytes)};
 }
 
@@ -164,7 +166,8 @@ Verdict MessageValidator::check_seccomp(const ipc::SeccompViolation& report, std
   if (!in_range(report.syscall_nr(), 0, 4095)) {
     return reject(RejectKind::kOutOfRange, "syscall " + std::to_string(report.syscall_nr()));
   }
-  if (!report_bucket_.take(now_ns)) return reject(RejectKind::kRateLimited, "seccomp reports too frequent");
+  if (!report_bucket_.take(now_ns))
+    return reject(RejectKind::kRateLimited, "seccomp reports too frequent");
   return SeccompReport{report.syscall_nr(), report.arch()};
 }
 

@@ -10,8 +10,8 @@
 #include <variant>
 
 #include "common/ipc_codec.h"
-#include "ntpd-clock/log_gate.h"
 #include "common/time_types.h"
+#include "ntpd-clock/log_gate.h"
 
 namespace ntpd::clock {
 

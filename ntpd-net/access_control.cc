@@ -55,7 +55,8 @@ AccessVerdict AccessControl::check(std::span<const std::uint8_t> request,
   const bool client = mode == Mode::kClient || (packet->version == 1 && mode == Mode::kReserved);
   if (!client && mode != Mode::kSymmetricActive) return {AccessAction::kDrop, nullptr, "mode"};
   if (flags.noserve) return {AccessAction::kDrop, nullptr, "restrict noserve"};
-  if (flags.version && packet->version != 4) return {AccessAction::kDrop, nullptr, "restrict version"};
+  if (flags.version && packet->version != 4)
+    return {AccessAction::kDrop, nullptr, "restrict version"};
 
   const AuthResult auth = verify(request, *packet, keys_, trusted_);
   const bool authenticated = auth.status == AuthStatus::kOk;

@@ -229,7 +229,7 @@ AuthResult verify(std::span<const std::uint8_t> bytes, const NtpPacket& packet,
 }
 
 bool prepare_auth_before_sandbox() {
-  const std::uint8_t secret[common::kCmacKeyBytes] = {1, 2, 3, 4, 5, 6, 7, 8,
+  const std::uint8_t secret[common::kCmacKeyBytes] = {1, 2,  3,  4,  5,  6,  7,  8,
                                                       9, 10, 11, 12, 13, 14, 15, 16};
   const std::uint8_t data[kHeaderBytes] = {};
   std::uint8_t out[kMaxMacDigestBytes + 16] = {};

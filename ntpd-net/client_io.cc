@@ -40,7 +40,8 @@ std::optional<ServerAddress> parse_server_address(const std::string& host, std::
 }
 
 std::optional<ClientSocket> ClientSocket::open(const ServerAddress& server, std::string* error) {
-  common::UniqueFd fd(socket(server.storage.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  common::UniqueFd fd(
+      socket(server.storage.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {
     *error = std::string("socket: ") + std::strerror(errno);
     return std::nullopt;

@@ -75,7 +75,8 @@ std::optional<ClockView> validate_clock_state(const ipc::ClockState& state, std:
   if (!state.has_sync_state() || !state.has_poll_log2s() || !state.has_leap()) {
     return reject("missing field");
   }
-  if (state.sync_state() == ipc::SYNC_STATE_UNSPECIFIED || !ipc::SyncState_IsValid(state.sync_state())) {
+  if (state.sync_state() == ipc::SYNC_STATE_UNSPECIFIED ||
+      !ipc::SyncState_IsValid(state.sync_state())) {
     return reject("bad sync_state");
   }
   if (state.poll_log2s() < 3 || state.poll_log2s() > 17) return reject("poll out of range");
@@ -123,7 +124,8 @@ int g_report_fd = -1;
 
 void report_sigsys(int, siginfo_t* info, void*) {
   std::uint8_t buffer[32];
-  const std::size_t n = common::encode_seccomp_violation_raw(info->si_syscall, info->si_arch, buffer);
+  const std::size_t n =
+      common::encode_seccomp_violation_raw(info->si_syscall, info->si_arch, buffer);
   if (n > 0 && g_report_fd >= 0) ::send(g_report_fd, buffer, n, MSG_DONTWAIT | MSG_NOSIGNAL);
   common::die_of_sigsys();
 }

@@ -2,9 +2,9 @@
 #include "ntpd-net/engine_shell.h"
 
 #include <sys/random.h>
+#include <syslog.h>
 
 #include <cstring>
-#include <syslog.h>
 
 #include "common/log.h"
 #include "ntpd-net/udp_io.h"
@@ -22,7 +22,8 @@ std::uint64_t random_u64() {
 // RFC 5905 section 13 / ntpd: the first poll of each association is
 // spread over a couple of seconds so a restart does not burst every server.
 std::int64_t random_startup_delay_ns() {
-  return static_cast<std::int64_t>(random_u64() % (2 * static_cast<std::uint64_t>(common::kNsPerSecond)));
+  return static_cast<std::int64_t>(random_u64() %
+                                   (2 * static_cast<std::uint64_t>(common::kNsPerSecond)));
 }
 
 bool is_local_clock(const ipc::Association& a) {
@@ -90,7 +91,8 @@ void EngineShell::configure(const ipc::NetConfig& config) {
   EngineConfig engine_config;
   for (const auto& a : config.associations()) {
     if (is_local_clock(a)) {
-      engine_config.local_clock_stratum = static_cast<std::uint8_t>(std::min<std::uint32_t>(a.stratum(), 15));
+      engine_config.local_clock_stratum =
+          static_cast<std::uint8_t>(std::min<std::uint32_t>(a.stratum(), 15));
     }
   }
   const common::UnixNs now = realtime_now();
@@ -103,7 +105,8 @@ void EngineShell::configure(const ipc::NetConfig& config) {
                  static_cast<unsigned>(*engine_config.local_clock_stratum));
   }
   timer_.reset(evtimer_new(
-      base_, [](evutil_socket_t, short, void* self) { static_cast<EngineShell*>(self)->on_timer(); },
+      base_,
+      [](evutil_socket_t, short, void* self) { static_cast<EngineShell*>(self)->on_timer(); },
       this));
   arm_timer();
 }
@@ -117,7 +120,8 @@ void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
   }
   auto address = parse_server_address(a.host(), 123);
   if (!address) {
-    common::logf(LOG_WARNING, "PEER: %s: only numeric server addresses are resolved by this version; skipped",
+    common::logf(LOG_WARNING,
+                 "PEER: %s: only numeric server addresses are resolved by this version; skipped",
                  a.host().c_str());
     return;
   }
@@ -136,7 +140,8 @@ void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
   }
   AssociationConfig config;
   config.mode = symmetric ? AssociationMode::kSymmetricActive : AssociationMode::kClient;
-  config.version = static_cast<std::uint8_t>(a.version() >= 1 && a.version() <= 4 ? a.version() : 4);
+  config.version =
+      static_cast<std::uint8_t>(a.version() >= 1 && a.version() <= 4 ? a.version() : 4);
   config.minpoll_log2s = static_cast<std::int8_t>(a.minpoll_log2s());
   config.maxpoll_log2s = static_cast<std::int8_t>(a.maxpoll_log2s());
   config.iburst = a.iburst();
@@ -171,7 +176,8 @@ void EngineShell::on_timer() {
     Peer& peer = *it->second;
     const std::span<const std::uint8_t> bytes(request.bytes.data(), request.length);
     std::string error;
-    const bool sent = peer.socket ? peer.socket->send(bytes, &error) : peer_sender_(peer.address, bytes);
+    const bool sent =
+        peer.socket ? peer.socket->send(bytes, &error) : peer_sender_(peer.address, bytes);
     if (!sent) {
       common::logf(LOG_INFO, "PEER: %s: send failed %s", peer.address.text.c_str(), error.c_str());
     }
@@ -202,7 +208,8 @@ void EngineShell::run_system(common::UnixNs now) {
 
 void EngineShell::arm_timer() {
   const common::UnixNs now = realtime_now();
-  const std::int64_t wait_ns = std::max<std::int64_t>(engine_->next_wakeup().ns - now.ns, 1'000'000);
+  const std::int64_t wait_ns =
+      std::max<std::int64_t>(engine_->next_wakeup().ns - now.ns, 1'000'000);
   timeval tv{static_cast<time_t>(wait_ns / common::kNsPerSecond),
              static_cast<suseconds_t>((wait_ns % common::kNsPerSecond) / 1000)};
   evtimer_add(timer_.get(), &tv);

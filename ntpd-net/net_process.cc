@@ -90,12 +90,11 @@ class NetProcess {
       std::string label = listen.address() + " port " + std::to_string(listen.port());
       auto slot = std::make_unique<EndpointSlot>();
       slot->owner = this;
-      slot->endpoint = std::make_unique<UdpEndpoint>(common::UniqueFd(listen.fd()), label,
-                                                     listen.address().find(':') != std::string::npos
-                                                         ? AF_INET6
-                                                         : AF_INET);
-      slot->event.reset(event_new(base_, listen.fd(), EV_READ | EV_PERSIST, &NetProcess::on_udp,
-                                  slot.get()));
+      slot->endpoint = std::make_unique<UdpEndpoint>(
+          common::UniqueFd(listen.fd()), label,
+          listen.address().find(':') != std::string::npos ? AF_INET6 : AF_INET);
+      slot->event.reset(
+          event_new(base_, listen.fd(), EV_READ | EV_PERSIST, &NetProcess::on_udp, slot.get()));
       if (!slot->event || event_add(slot->event.get(), nullptr) != 0) {
         common::logf(LOG_ERR, "IO: cannot watch %s", label.c_str());
         continue;
@@ -217,13 +216,13 @@ int run_net_process(int argc, char** argv, const NetHooks& hooks) {
   }
   NetProcess process(base.get(), common::UniqueFd(args->ipc_fd));
   // From here on every log line travels to the clock process.
-  common::log_to_callback("net", args->log_priority,
-                          [&process](int priority, std::string_view line) {
-                            process.link().send_log(priority, line);
-                          });
+  common::log_to_callback(
+      "net", args->log_priority,
+      [&process](int priority, std::string_view line) { process.link().send_log(priority, line); });
   install_seccomp_reporter(args->ipc_fd);
   if (!prepare_auth_before_sandbox()) {
-    common::logf(LOG_WARNING, "AUTH: an OpenSSL MAC algorithm is unavailable; those keys will fail");
+    common::logf(LOG_WARNING,
+                 "AUTH: an OpenSSL MAC algorithm is unavailable; those keys will fail");
   }
   if (hooks.before_sandbox) hooks.before_sandbox();
   if (!enter_sandbox(SandboxSpec{args->jail_dir, args->uid, args->gid}, &error)) {

@@ -31,22 +31,22 @@ bool fail(std::string* error, const std::string& what) {
 // startup, and nothing that opens a path, executes, or changes identity.
 bool build_net_policy(common::SeccompFilter& filter) {
   bool ok = true;
-  for (const char* name : {
-           // I/O on descriptors we already hold
-           "read", "write", "writev", "close", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
-           "recvfrom", "sendto", "fcntl", "getsockname", "getpeername", "getsockopt",
-           "setsockopt", "connect", "bind", "shutdown",
-           // the event loop
-           "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll",
-           // memory and threads-free runtime
-           "brk", "munmap", "mremap", "madvise", "futex", "set_robust_list", "rseq",
-           // time and randomness
-           "clock_gettime", "clock_getres", "gettimeofday", "getrandom",
-           // signals
-           "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
-           // identity queries and exit
-           "getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "exit", "exit_group",
-           "newfstatat", "fstat"}) {
+  for (const char* name :
+       {// I/O on descriptors we already hold
+        "read", "write", "writev", "close", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
+        "recvfrom", "sendto", "fcntl", "getsockname", "getpeername", "getsockopt", "setsockopt",
+        "connect", "bind", "shutdown",
+        // the event loop
+        "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll",
+        // memory and threads-free runtime
+        "brk", "munmap", "mremap", "madvise", "futex", "set_robust_list", "rseq",
+        // time and randomness
+        "clock_gettime", "clock_getres", "gettimeofday", "getrandom",
+        // signals
+        "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+        // identity queries and exit
+        "getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "exit", "exit_group",
+        "newfstatat", "fstat"}) {
     ok = filter.allow(name) && ok;
   }
 #if defined(__SANITIZE_ADDRESS__)

@@ -19,7 +19,7 @@ namespace ntpd::net {
 
 // At most this many associations take part; further entries are ignored.
 inline constexpr std::size_t kMaxPeers = 64;
-inline constexpr std::uint8_t kStratumUnspec = 16;  // RFC 5905 MAXSTRAT
+inline constexpr std::uint8_t kStratumUnspec = 16;                // RFC 5905 MAXSTRAT
 inline constexpr std::int64_t kDefaultMaxDistNs = 1'500'000'000;  // tos maxdist (NTP_MAXDIST)
 inline constexpr std::int64_t kDefaultMinDistNs = 1'000'000;      // tos mindist (ntpd 1 ms)
 // Inputs beyond these are corrupt (FitTest::kInvalid): |offset| up to ~73

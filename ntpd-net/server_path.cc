@@ -23,18 +23,20 @@ AccessConfig access_config_from(const ipc::NetConfig& config, std::vector<std::s
   }
   for (const auto& key : config.keys()) {
     const bool valid_id = key.has_id() && key.id() >= 1 && key.id() <= common::kMaxKeyId;
-    const bool valid_type = key.has_type() && key.type() <= static_cast<std::uint32_t>(common::KeyType::kAes128Cmac);
-    const bool valid_secret = key.has_secret() && !key.secret().empty() &&
-                              key.secret().size() <= common::kMaxKeyBytes;
+    const bool valid_type =
+        key.has_type() && key.type() <= static_cast<std::uint32_t>(common::KeyType::kAes128Cmac);
+    const bool valid_secret =
+        key.has_secret() && !key.secret().empty() && key.secret().size() <= common::kMaxKeyBytes;
     if (!valid_id || !valid_type || !valid_secret) {
-      problems->push_back("key " + std::to_string(key.id()) + ": invalid id, type or length; skipped");
+      problems->push_back("key " + std::to_string(key.id()) +
+                          ": invalid id, type or length; skipped");
       continue;
     }
     common::SymmetricKey k;
     k.id = static_cast<std::uint16_t>(key.id());
     k.type = static_cast<common::KeyType>(key.type());
-    k.secret = common::SecretBytes(std::span(reinterpret_cast<const std::uint8_t*>(key.secret().data()),
-                                             key.secret().size()));
+    k.secret = common::SecretBytes(
+        std::span(reinterpret_cast<const std::uint8_t*>(key.secret().data()), key.secret().size()));
     out.keys.push_back(std::move(k));
   }
   out.trusted_keys.assign(config.trusted_keys().begin(), config.trusted_keys().end());

@@ -18,12 +18,13 @@ namespace ntpd::net {
 
 // Decides the reply to one request: writes it into `reply` and returns its
 // length, or 0 to send nothing. Called with the kernel receive time.
-using Responder = std::function<std::size_t(std::span<const std::uint8_t> request,
-                                            const sockaddr_storage& from, common::UnixNs received,
-                                            std::span<std::uint8_t> reply)>;
+using Responder =
+    std::function<std::size_t(std::span<const std::uint8_t> request, const sockaddr_storage& from,
+                              common::UnixNs received, std::span<std::uint8_t> reply)>;
 // Finishes a reply just before it is sent (transmit timestamp, MAC);
 // returns the final length, or 0 to send nothing. `reply` has room to grow.
-using ReplyFinalizer = std::function<std::size_t(std::span<std::uint8_t> reply, std::size_t length)>;
+using ReplyFinalizer =
+    std::function<std::size_t(std::span<std::uint8_t> reply, std::size_t length)>;
 
 class UdpEndpoint {
  public:

@@ -22,7 +22,11 @@ for package in "${packages[@]}"; do
   dpkg -x "$cache/debs/${package}"_*.deb "$cache/root"
   touch "$stamp"
 done
-python_dir=$(find "$cache/root/usr/lib/python3/dist-packages" -maxdepth 0 2>/dev/null || true)
+python_dir="$cache/root/usr/lib/python3/dist-packages"
+# ntp/ntpc.py looks for libntpc.so beside itself before the system paths;
+# point it at the extracted library so ntpdig runs with only PYTHONPATH set.
+ntpc=$(find "$cache/root/usr/lib" -path '*/ntp/libntpc.so.1' | head -1)
+[ -n "$ntpc" ] && ln -sfn "$ntpc" "$python_dir/ntp/libntpc.so"
 for program in usr/sbin/chronyd usr/sbin/ntpd usr/bin/ntpdig; do
   [ -x "$cache/root/$program" ] || { echo "missing $cache/root/$program" >&2; exit 1; }
 done

@@ -21,8 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     handler.handle({data + start, stop - start}, now);
     if (handler.samples_accepted() != before) {
       const auto& s = *handler.last_sample();
-      if (s.offset_ns > ntpd::clock::kMaxSampleOffsetNs || s.offset_ns < -ntpd::clock::kMaxSampleOffsetNs ||
-          s.delay_ns < 0 || s.stratum > 15 || s.leap > 2 || s.poll_log2s < 3 || s.poll_log2s > 17) {
+      if (s.offset_ns > ntpd::clock::kMaxSampleOffsetNs ||
+          s.offset_ns < -ntpd::clock::kMaxSampleOffsetNs || s.delay_ns < 0 || s.stratum > 15 ||
+          s.leap > 2 || s.poll_log2s < 3 || s.poll_log2s > 17) {
         std::abort();
       }
     }

@@ -96,7 +96,8 @@ std::optional<NtpReply> query_ntp(const std::string& address, std::uint16_t port
   for (;;) {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    const long elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    const long elapsed_ms =
+        (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
     if (elapsed_ms >= timeout_ms) return std::nullopt;
     pollfd p{fd.get(), POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(timeout_ms - elapsed_ms)) <= 0) return std::nullopt;

@@ -19,11 +19,11 @@ struct NtpReply {
   int poll = 0;
   int precision = 0;
   std::uint32_t refid = 0;
-  std::uint64_t origin = 0;    // must echo our transmit timestamp
+  std::uint64_t origin = 0;  // must echo our transmit timestamp
   std::uint64_t receive = 0;
   std::uint64_t transmit = 0;
   std::uint64_t sent_transmit = 0;  // what we sent
-  double offset_s = 0;  // ((T2 - T1) + (T3 - T4)) / 2
+  double offset_s = 0;              // ((T2 - T1) + (T3 - T4)) / 2
   double delay_s = 0;
   std::size_t length = 0;
 };

@@ -20,8 +20,8 @@ TEST(ParseDriftText, AcceptsNtpdFormat) {
 }
 
 TEST(ParseDriftText, RejectsCorruptAndAbsurdValues) {
-  for (const char* text : {"", "\n", "abc", "12.3abc", "nan", "inf", "-inf", "500.001",
-                           "-1e9", "1e400", "12 13"}) {
+  for (const char* text :
+       {"", "\n", "abc", "12.3abc", "nan", "inf", "-inf", "500.001", "-1e9", "1e400", "12 13"}) {
     std::string why;
     EXPECT_FALSE(parse_drift_text(text, &why)) << text;
     EXPECT_FALSE(why.empty()) << text;

@@ -54,7 +54,8 @@ TEST(Engine, LocalClockTakesOverWhenServersAreSilent) {
   bool sampled = false;
   for (int s = 0; s < 40 && !sampled; ++s) {
     const common::UnixNs now{kStart.ns + s * kSecond};
-    engine.poll(now, [] { return std::uint64_t{42}; }, out);
+    engine.poll(
+        now, [] { return std::uint64_t{42}; }, out);
     sampled = engine.update_system(now).has_value();
     EXPECT_LE(engine.next_wakeup().ns, now.ns + kSecond);
   }

@@ -34,20 +34,23 @@ TEST(IpcCodec, RejectsEmptyOversizedGarbageAndVersionless) {
   *no_version.mutable_sample() = testing::valid_sample();
   std::string raw;
   no_version.SerializeToString(&raw);
-  EXPECT_FALSE(decode_envelope({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()}, &error));
+  EXPECT_FALSE(
+      decode_envelope({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()}, &error));
   EXPECT_EQ(error, DecodeError::kWrongVersion);
 
   ipc::Envelope future;
   future.set_schema_version(static_cast<ipc::SchemaVersion>(7));
   *future.mutable_sample() = testing::valid_sample();
   future.SerializeToString(&raw);
-  EXPECT_FALSE(decode_envelope({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()}, &error));
+  EXPECT_FALSE(
+      decode_envelope({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()}, &error));
   EXPECT_EQ(error, DecodeError::kWrongVersion);
 
   ipc::Envelope bodiless;
   bodiless.set_schema_version(ipc::SCHEMA_VERSION_1);
   bodiless.SerializeToString(&raw);
-  EXPECT_FALSE(decode_envelope({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()}, &error));
+  EXPECT_FALSE(
+      decode_envelope({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()}, &error));
   EXPECT_EQ(error, DecodeError::kNoBody);
 }
 

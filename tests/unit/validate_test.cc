@@ -38,14 +38,22 @@ struct BadSampleCase {
 
 TEST(MessageValidator, RejectsEveryBadSampleField) {
   const BadSampleCase cases[] = {
-      {"offset max", [](ipc::Sample& s) { s.set_offset_ns(std::numeric_limits<std::int64_t>::max()); }, RejectKind::kOutOfRange},
-      {"offset min", [](ipc::Sample& s) { s.set_offset_ns(std::numeric_limits<std::int64_t>::min()); }, RejectKind::kOutOfRange},
-      {"offset just over", [](ipc::Sample& s) { s.set_offset_ns(kMaxSampleOffsetNs + 1); }, RejectKind::kOutOfRange},
+      {"offset max",
+       [](ipc::Sample& s) { s.set_offset_ns(std::numeric_limits<std::int64_t>::max()); },
+       RejectKind::kOutOfRange},
+      {"offset min",
+       [](ipc::Sample& s) { s.set_offset_ns(std::numeric_limits<std::int64_t>::min()); },
+       RejectKind::kOutOfRange},
+      {"offset just over", [](ipc::Sample& s) { s.set_offset_ns(kMaxSampleOffsetNs + 1); },
+       RejectKind::kOutOfRange},
       {"negative delay", [](ipc::Sample& s) { s.set_delay_ns(-1); }, RejectKind::kOutOfRange},
-      {"huge delay", [](ipc::Sample& s) { s.set_delay_ns(kMaxSampleDurationNs + 1); }, RejectKind::kOutOfRange},
-      {"negative dispersion", [](ipc::Sample& s) { s.set_dispersion_ns(-5); }, RejectKind::kOutOfRange},
+      {"huge delay", [](ipc::Sample& s) { s.set_delay_ns(kMaxSampleDurationNs + 1); },
+       RejectKind::kOutOfRange},
+      {"negative dispersion", [](ipc::Sample& s) { s.set_dispersion_ns(-5); },
+       RejectKind::kOutOfRange},
       {"negative jitter", [](ipc::Sample& s) { s.set_jitter_ns(-5); }, RejectKind::kOutOfRange},
-      {"huge distance", [](ipc::Sample& s) { s.set_root_distance_ns(100 * kSecond); }, RejectKind::kOutOfRange},
+      {"huge distance", [](ipc::Sample& s) { s.set_root_distance_ns(100 * kSecond); },
+       RejectKind::kOutOfRange},
       {"stratum 16", [](ipc::Sample& s) { s.set_stratum(16); }, RejectKind::kOutOfRange},
       {"leap 3", [](ipc::Sample& s) { s.set_leap(3); }, RejectKind::kOutOfRange},
       {"poll 2", [](ipc::Sample& s) { s.set_poll_log2s(2); }, RejectKind::kOutOfRange},
@@ -61,7 +69,8 @@ TEST(MessageValidator, RejectsEveryBadSampleField) {
     MessageValidator validator;
     ipc::Sample sample = testing::valid_sample();
     c.spoil(sample);
-    EXPECT_EQ(rejection_of(validator.check(testing::encode(sample), kSecond)), c.expected) << c.name;
+    EXPECT_EQ(rejection_of(validator.check(testing::encode(sample), kSecond)), c.expected)
+        << c.name;
   }
 }
 
@@ -106,7 +115,8 @@ TEST(MessageValidator, RateLimitsSamplesWithABurstOfEightThenOnePerSecond) {
     if (std::holds_alternative<ValidSample>(validator.check(bytes, 10 * kSecond))) ++accepted;
   }
   EXPECT_EQ(accepted, 8);
-  EXPECT_EQ(rejection_of(validator.check(bytes, 10 * kSecond + kSecond / 2)), RejectKind::kRateLimited);
+  EXPECT_EQ(rejection_of(validator.check(bytes, 10 * kSecond + kSecond / 2)),
+            RejectKind::kRateLimited);
   EXPECT_TRUE(std::holds_alternative<ValidSample>(validator.check(bytes, 11 * kSecond)));
   EXPECT_EQ(rejection_of(validator.check(bytes, 11 * kSecond)), RejectKind::kRateLimited);
 }
