@@ -29,11 +29,18 @@ struct ServerAddress {
 };
 std::optional<ServerAddress> parse_server_address(const std::string& host, std::uint16_t port);
 
+// The refid naming the local address this host uses to reach `server`
+// (the kernel's route choice, found by connecting a throwaway socket).
+std::uint32_t local_refid_toward(const ServerAddress& server);
+
 class ClientSocket {
  public:
   static std::optional<ClientSocket> open(const ServerAddress& server, std::string* error);
 
   int fd() const { return fd_.get(); }
+  // The refid of our own address on this socket (RFC 5905 loop detection:
+  // a server whose refid is our address is synchronized to us).
+  std::uint32_t local_refid() const;
   bool send(std::span<const std::uint8_t> bytes, std::string* error);
   // Reads queued datagrams (bounded) and hands each to `on_datagram` with
   // its kernel receive time.

@@ -46,8 +46,12 @@ ipc::Sample to_ipc_sample(const SystemSample& s) {
   return out;
 }
 
-EngineShell::EngineShell(event_base* base, SampleSink sink, PeerSender peer_sender)
-    : base_(base), sink_(std::move(sink)), peer_sender_(std::move(peer_sender)) {}
+EngineShell::EngineShell(event_base* base, SampleSink sink, PeerSender peer_sender,
+                         PeerLocalRefid peer_local_refid)
+    : base_(base),
+      sink_(std::move(sink)),
+      peer_sender_(std::move(peer_sender)),
+      peer_local_refid_(std::move(peer_local_refid)) {}
 
 namespace {
 
@@ -149,6 +153,10 @@ void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
   config.prefer = a.prefer();
   config.noselect = a.noselect();
   config.address_refid = address->refid;
+  // Our own address as that server would name us: the selection's loop test
+  // (RFC 5905 A.5.5.3 test 12) rejects a source whose refid it is.
+  config.source_address_hash =
+      peer->socket ? peer->socket->local_refid() : peer_local_refid_(*address);
   peer->id = engine_->add(config, now, random_startup_delay_ns());
   if (peer->socket) {
     Peer* raw = peer.get();

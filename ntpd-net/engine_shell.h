@@ -23,8 +23,12 @@ class EngineShell {
   // Sends a symmetric-mode packet from our port 123 to a peer (the
   // listening sockets belong to NetProcess). False if it could not be sent.
   using PeerSender = std::function<bool(const ServerAddress& to, std::span<const std::uint8_t>)>;
+  // The refid of our own address toward a symmetric peer (the bound
+  // listening address when it is specific); 0 if unknown.
+  using PeerLocalRefid = std::function<std::uint32_t(const ServerAddress& peer)>;
 
-  EngineShell(event_base* base, SampleSink sink, PeerSender peer_sender);
+  EngineShell(event_base* base, SampleSink sink, PeerSender peer_sender,
+              PeerLocalRefid peer_local_refid);
   ~EngineShell();
   EngineShell(const EngineShell&) = delete;
   EngineShell& operator=(const EngineShell&) = delete;
@@ -59,6 +63,7 @@ class EngineShell {
   event_base* base_;
   SampleSink sink_;
   PeerSender peer_sender_;
+  PeerLocalRefid peer_local_refid_;
   std::optional<Engine> engine_;
   std::map<std::uint32_t, std::unique_ptr<Peer>> peers_;
   std::unique_ptr<event, EventFree> timer_;

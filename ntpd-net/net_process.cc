@@ -53,7 +53,8 @@ class NetProcess {
             base, [this](const ipc::Sample& sample) { link_.send_sample(sample); },
             [this](const ServerAddress& to, std::span<const std::uint8_t> bytes) {
               return send_from_listen_socket(to, bytes);
-            }) {}
+            },
+            [this](const ServerAddress& peer) { return local_refid_for_peer(peer); }) {}
 
   bool start() {
     ipc_event_.reset(event_new(base_, link_.fd(), EV_READ | EV_PERSIST, &NetProcess::on_ipc, this));
@@ -90,6 +91,7 @@ class NetProcess {
       std::string label = listen.address() + " port " + std::to_string(listen.port());
       auto slot = std::make_unique<EndpointSlot>();
       slot->owner = this;
+      slot->address = listen.address();
       slot->endpoint = std::make_unique<UdpEndpoint>(
           common::UniqueFd(listen.fd()), label,
           listen.address().find(':') != std::string::npos ? AF_INET6 : AF_INET);
@@ -114,6 +116,18 @@ class NetProcess {
   void on_clock_gone() {
     common::logf(LOG_INFO, "IPC: clock process closed the link; exiting");
     event_base_loopbreak(base_);
+  }
+
+  // A listening socket bound to one address speaks for that address;
+  // a wildcard one for whatever the kernel's route picks.
+  std::uint32_t local_refid_for_peer(const ServerAddress& peer) const {
+    for (const auto& slot : endpoints_) {
+      if (slot->endpoint->family() != peer.storage.ss_family) continue;
+      if (slot->address != "0.0.0.0" && slot->address != "::") {
+        if (const auto bound = parse_server_address(slot->address, 0)) return bound->refid;
+      }
+    }
+    return local_refid_toward(peer);
   }
 
   // Symmetric peers send from our port 123 to theirs.
@@ -144,6 +158,7 @@ class NetProcess {
 
   struct EndpointSlot {
     NetProcess* owner = nullptr;
+    std::string address;  // what the socket is bound to (numeric)
     std::unique_ptr<UdpEndpoint> endpoint;
     EventHandle event;
   };

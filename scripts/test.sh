@@ -21,6 +21,10 @@ run_ctest() {
   passed=$((passed + ${line##* }))
 }
 
+echo "=== interop peers (chrony, ntpsec) from Debian's packages, extracted, never installed"
+scripts/fetch-peers.sh build/peers
+export NTPD_INTEROP_PEERS="$PWD/build/peers"
+
 echo "=== build (warnings are errors) and test"
 cmake -S . -B build -G Ninja -DNTPD_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
