@@ -8,8 +8,7 @@
 #include "common/ntp_conf_internal.h"
 
 namespace ntpd::common::conf_detail {
-namespace {
-
+// The directive that creates an association of this kind.
 std::string_view kind_name(AssociationKind kind) {
   switch (kind) {
     case AssociationKind::kServer:
@@ -25,6 +24,8 @@ std::string_view kind_name(AssociationKind kind) {
   }
   return "server";
 }
+
+namespace {
 
 bool is_refclock_address(const ConfigAddress& address) {
   return address.family == AddressFamily::kIpv4 && address.bytes[0] == 127 &&

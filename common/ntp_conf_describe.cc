@@ -24,22 +24,6 @@ std::string quoted_if_needed(const std::string& text) {
   return "\"" + text + "\"";
 }
 
-std::string_view kind_name(AssociationKind kind) {
-  switch (kind) {
-    case AssociationKind::kServer:
-      return "server";
-    case AssociationKind::kPool:
-      return "pool";
-    case AssociationKind::kPeer:
-      return "peer";
-    case AssociationKind::kBroadcast:
-      return "broadcast";
-    case AssociationKind::kManycastClient:
-      return "manycastclient";
-  }
-  return "server";
-}
-
 std::string family_prefix(AddressFamily family) {
   switch (family) {
     case AddressFamily::kIpv4:

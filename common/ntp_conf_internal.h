@@ -228,4 +228,7 @@ bool parse_logconfig(LineCursor& line, ParseState& state);
 // Moves trusted_key_bits into config.trusted_keys.
 void finish_trusted_keys(ParseState& state);
 
+// "server", "pool", "peer", "broadcast", "manycastclient".
+std::string_view kind_name(AssociationKind kind);
+
 }  // namespace ntpd::common::conf_detail
