@@ -153,7 +153,7 @@ void ClockProcess::apply(const HandleEffects& effects) {
 void ClockProcess::discipline(const ValidSample& s, std::int64_t now_ns) {
   const DisciplineSample sample{s.offset_ns,        s.delay_ns, s.dispersion_ns, s.jitter_ns,
                                 s.root_distance_ns, s.stratum,  s.leap,          s.refid,
-                                s.poll_log2s,       0};
+                                s.poll_log2s,       s.age_ns};
   const Decision decision = discipline_.update(sample, now_ns);
   if (decision.rejected) {
     std::uint64_t suppressed = 0;

@@ -24,8 +24,8 @@ struct DisciplineSample {
   std::uint32_t refid = 0;
   std::int32_t poll_log2s = 0;
   // How long before its receipt the offset was measured (the clock filter
-  // may pass a sample several polls old). Not in the IPC contract yet, so
-  // the clock process passes 0; the simulator can pass the true age.
+  // may pass a sample several polls old): IPC Sample.age_ns. The discipline
+  // removes the correction it applied since then (offset_now).
   std::int64_t age_ns = 0;
 };
 

@@ -124,10 +124,17 @@ Verdict MessageValidator::check_sample(const ipc::Sample& s, std::int64_t now_ns
   if (!in_range(s.poll_log2s(), kMinPollLog2s, kMaxPollLog2s)) {
     return reject(RejectKind::kOutOfRange, "poll " + std::to_string(s.poll_log2s()));
   }
+  // Optional (older ntpd-net builds do not send it): absent means "just
+  // measured". The bound is eight clock-filter stages at the longest poll.
+  if (s.has_age_ns() && !in_range(s.age_ns(), 0, kMaxSampleAgeNs)) {
+    return reject(RejectKind::kOutOfRange, "age_ns " + std::to_string(s.age_ns()) +
+                                               " (allowed 0.." + std::to_string(kMaxSampleAgeNs) +
+                                               ")");
+  }
   if (!sample_bucket_.take(now_ns)) return reject(RejectKind::kRateLimited, "samples too frequent");
   return ValidSample{s.offset_ns(),        s.delay_ns(), s.dispersion_ns(), s.jitter_ns(),
                      s.root_distance_ns(), s.stratum(),  s.leap(),          s.refid(),
-                     s.poll_log2s()};
+                     s.poll_log2s(),       s.age_ns()};
 }
 
 Verdict MessageValidator::check_log(const ipc::LogRecord& log, std::int64_t now_ns) {

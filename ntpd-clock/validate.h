@@ -11,6 +11,7 @@
 
 #include "common/ipc_codec.h"
 #include "common/time_types.h"
+#include "ntpd-clock/discipline_policy.h"
 #include "ntpd-clock/log_gate.h"
 
 namespace ntpd::clock {
@@ -34,6 +35,7 @@ struct ValidSample {
   std::uint32_t leap = 0;
   std::uint32_t refid = 0;
   std::int32_t poll_log2s = 0;
+  std::int64_t age_ns = 0;  // 0 .. kMaxSampleAgeNs (discipline_policy.h); absent: 0
 };
 
 struct ValidLog {

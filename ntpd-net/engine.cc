@@ -2,6 +2,7 @@
 #include "ntpd-net/engine.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace ntpd::net {
 namespace {
@@ -12,6 +13,22 @@ constexpr std::int64_t kLocalClockIntervalNs = 64 * common::kNsPerSecond;
 // The system process runs at least this often, so dispersion growth and
 // orphan timers are seen even without replies.
 constexpr std::int64_t kSystemIntervalNs = common::kNsPerSecond;
+
+// The combined offset is as old as the newest survivor's filter sample (the
+// clock filter may pass one several polls old, RFC 5905 section 10); the
+// clock process removes the correction it applied since (IPC Sample.age_ns).
+std::int64_t sample_age_ns(std::span<const PeerSummary> peers, const SelectionResult& selection,
+                           common::UnixNs now) {
+  std::int64_t newest = std::numeric_limits<std::int64_t>::min();
+  for (const Survivor& s : selection.survivors.view()) {
+    if (s.index >= peers.size()) continue;
+    // The local clock's zero offset holds at every instant.
+    const PeerSummary& p = peers[s.index];
+    newest = std::max(newest, p.is_local_clock ? now.ns : p.epoch_ns);
+  }
+  if (newest == std::numeric_limits<std::int64_t>::min() || newest >= now.ns) return 0;
+  return now.ns - newest;
+}
 
 }  // namespace
 
@@ -92,6 +109,7 @@ std::optional<SystemSample> Engine::update_system(common::UnixNs now) {
   if (decision_.lost_system_peer) started_ = now;  // restart the orphan wait
   last_update_ = now;
   refresh_system_vars();
+  if (decision_.sample) decision_.sample->age_ns = sample_age_ns(peers, decision_.selection, now);
   return decision_.sample;
 }
 

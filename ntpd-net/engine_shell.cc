@@ -43,6 +43,7 @@ ipc::Sample to_ipc_sample(const SystemSample& s) {
   out.set_leap(s.leap);
   out.set_refid(s.refid);
   out.set_poll_log2s(s.poll_log2s);
+  out.set_age_ns(s.age_ns);
   return out;
 }
 

@@ -22,6 +22,9 @@ struct SystemSample {
   std::uint32_t refid = 0;            // the system refid we advertise
   std::int8_t poll_log2s = 6;         // the system peer's poll exponent, 3..17
   std::uint32_t system_peer_id = 0;   // PeerSummary::id of the system peer
+  // How old the offset is: now minus the newest survivor's clock-filter
+  // sample time (PeerSummary::epoch_ns), >= 0. Set by Engine::update_system.
+  std::int64_t age_ns = 0;
 };
 
 // The system variables a server reply carries (RFC 5905 section 7.3, ntpd

@@ -65,3 +65,57 @@ TEST(Engine, LocalClockTakesOverWhenServersAreSilent) {
 
 }  // namespace
 }  // namespace ntpd::net
+
+namespace ntpd::net {
+namespace {
+
+// IPC Sample.age_ns: the combined offset is as old as the newest survivor's
+// clock-filter sample; the local clock's zero offset is never old.
+TEST(Engine, SampleAgeIsTheNewestSurvivorsFilterSampleAge) {
+  Engine engine(EngineConfig{}, kStart);
+  AssociationConfig server;
+  server.iburst = true;
+  const std::uint32_t id = engine.add(server, kStart, 0);
+  SystemVars upstream;
+  upstream.synchronized = true;
+  upstream.leap = 0;
+  upstream.stratum = 1;
+  upstream.refid = refid_from_ascii("GPS");
+  upstream.reference_time = kStart;
+  std::optional<SystemSample> sample;
+  common::UnixNs now = kStart;
+  for (int s = 0; s < 60 && !sample; ++s) {
+    now = common::UnixNs{kStart.ns + s * kSecond};
+    std::vector<Outgoing> out;
+    engine.poll(
+        now, [s] { return std::uint64_t{1000} + static_cast<std::uint64_t>(s); }, out);
+    for (const Outgoing& o : out) {
+      std::array<std::uint8_t, kHeaderBytes> reply{};
+      const common::UnixNs at_server{now.ns + 2'000'000};
+      const ServerDecision d =
+          respond(std::span(o.bytes.data(), o.length), at_server, at_server, upstream, reply);
+      ASSERT_EQ(d.action, ServerDecision::Action::kReply);
+      const common::UnixNs back{now.ns + 4'000'000};
+      engine.on_reply(o.association_id, std::span(reply.data(), d.length), back, back);
+    }
+    // Asked 300 ms after the last reply: the sample is at least that old.
+    const common::UnixNs later{now.ns + 300'000'000};
+    sample = engine.update_system(later);
+    if (sample) now = later;
+  }
+  ASSERT_TRUE(sample);
+  const Association* a = engine.find(id);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(sample->age_ns, now.ns - a->filter().epoch().ns);
+  EXPECT_GE(sample->age_ns, 296'000'000);
+
+  EngineConfig local;
+  local.local_clock_stratum = 10;
+  Engine local_engine(local, kStart);
+  const auto local_sample = local_engine.update_system(common::UnixNs{kStart.ns + 16 * kSecond});
+  ASSERT_TRUE(local_sample);
+  EXPECT_EQ(local_sample->age_ns, 0);
+}
+
+}  // namespace
+}  // namespace ntpd::net

@@ -28,6 +28,21 @@ TEST(MessageValidator, AcceptsAValidSample) {
   EXPECT_EQ(sample->offset_ns, 1'500'000);
   EXPECT_EQ(sample->stratum, 2u);
   EXPECT_EQ(sample->poll_log2s, 6);
+  EXPECT_EQ(sample->age_ns, 0);  // absent (an older ntpd-net): just measured
+}
+
+TEST(MessageValidator, PassesTheSampleAgeAndNamesItWhenOutOfRange) {
+  MessageValidator validator;
+  ipc::Sample s = testing::valid_sample();
+  s.set_age_ns(kMaxSampleAgeNs);
+  const Verdict ok = validator.check(testing::encode(s), kSecond);
+  ASSERT_NE(std::get_if<ValidSample>(&ok), nullptr);
+  EXPECT_EQ(std::get<ValidSample>(ok).age_ns, kMaxSampleAgeNs);
+  s.set_age_ns(-5);
+  const Verdict bad = validator.check(testing::encode(s), 2 * kSecond);
+  const auto* r = std::get_if<Rejected>(&bad);
+  ASSERT_NE(r, nullptr);
+  EXPECT_NE(r->detail.find("age_ns -5"), std::string::npos) << r->detail;
 }
 
 struct BadSampleCase {
@@ -64,6 +79,9 @@ TEST(MessageValidator, RejectsEveryBadSampleField) {
       {"no leap", [](ipc::Sample& s) { s.clear_leap(); }, RejectKind::kMissingField},
       {"no poll", [](ipc::Sample& s) { s.clear_poll_log2s(); }, RejectKind::kMissingField},
       {"no refid", [](ipc::Sample& s) { s.clear_refid(); }, RejectKind::kMissingField},
+      {"negative age", [](ipc::Sample& s) { s.set_age_ns(-1); }, RejectKind::kOutOfRange},
+      {"age over the bound", [](ipc::Sample& s) { s.set_age_ns(kMaxSampleAgeNs + 1); },
+       RejectKind::kOutOfRange},
   };
   for (const auto& c : cases) {
     MessageValidator validator;
