@@ -101,10 +101,14 @@ void RegressionLoop::note_step(double now_s, double step_s) {
   const double rate = segments_.empty() ? 0.0 : segments_.back().rate;
   segments_.push_back(Segment{now_s, correction_at(now_s) + step_s, rate});
   if (segments_.size() > kMaxSegments) segments_.pop_front();
+  // The step corrected the estimated phase: drop the slew planned for it.
+  slew_rate_ = 0;
+  slew_end_s_ = now_s;
 }
 
 double RegressionLoop::offset_now(double now_s, double offset_s, double age_s) const {
-  return offset_s - (correction_at(now_s) - correction_at(now_s - age_s));
+  // theta(now) = q(now) - C(now), with q(now) ~ q(then) + frequency * age.
+  return offset_s + frequency_ * age_s - (correction_at(now_s) - correction_at(now_s - age_s));
 }
 
 double RegressionLoop::Weighting::weight(double delay_s) const {
@@ -299,7 +303,11 @@ void RegressionLoop::plan(double now_s, int poll_log2s) {
 }
 
 double RegressionLoop::predicted_offset(double t_s) const {
-  if (!fit_) return points_.empty() ? 0.0 : points_.back().q_s - correction_at(t_s);
+  if (!fit_) {
+    if (points_.empty()) return 0.0;
+    const Point& last = points_.back();
+    return last.q_s + frequency_ * (t_s - last.t_s) - correction_at(t_s);
+  }
   return fit_->q_mean_s + fit_->frequency * (t_s - fit_->t_mean_s) - correction_at(t_s);
 }
 

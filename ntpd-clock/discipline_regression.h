@@ -47,8 +47,9 @@ class RegressionLoop {
   void clear_history(double since_s);
   // A step of `step_s` was applied at `now_s` (positive: forward).
   void note_step(double now_s, double step_s);
-  // The offset a sample measured `age_s` ago would show now, given the
-  // corrections applied since (what a step must correct).
+  // The offset a sample measured `age_s` ago would show now: the free-running
+  // phase q moved by the estimated frequency times the age, and the
+  // corrections applied since moved the clock (what a step must correct).
   double offset_now(double now_s, double offset_s, double age_s) const;
   // Adds the offset measured at `now_s - age_s` (with its round-trip
   // delay), refits and plans the phase correction for the poll 2^poll_log2s.

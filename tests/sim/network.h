@@ -36,6 +36,12 @@ struct Exchange {
   double delay_s;
 };
 
+// The two one-way delays of one exchange.
+struct Delays {
+  double out_s;   // client -> server
+  double back_s;  // server -> client
+};
+
 class Network {
  public:
   Network(const NetworkConfig& config, Rng& rng) : config_(config), rng_(&rng) {}
@@ -43,6 +49,9 @@ class Network {
   // true offset (reference - local) `dt` seconds later. Nullopt when lost.
   template <typename OffsetAt>
   std::optional<Exchange> exchange(double t_s, const SimServer& server, OffsetAt offset_at);
+  // The delays of an exchange started at true time `t_s`; nullopt when
+  // either packet is lost or the network is out.
+  std::optional<Delays> delays(double t_s);
   bool in_outage(double t_s) const;
 
  private:
@@ -53,12 +62,10 @@ class Network {
 
 template <typename OffsetAt>
 std::optional<Exchange> Network::exchange(double t_s, const SimServer& server, OffsetAt offset_at) {
-  if (in_outage(t_s)) return std::nullopt;
-  const bool lost_out = rng_->uniform() < config_.loss;
-  const bool lost_back = rng_->uniform() < config_.loss;
-  const double d1 = one_way(config_.asymmetry_s / 2);
-  const double d2 = one_way(-config_.asymmetry_s / 2);
-  if (lost_out || lost_back) return std::nullopt;
+  const auto d = delays(t_s);
+  if (!d) return std::nullopt;
+  const double d1 = d->out_s;
+  const double d2 = d->back_s;
   // t1 = T - theta(T); t2 = t3 = T + d1 + s; t4 = T + d1 + d2 - theta(T + d1 + d2).
   const double theta1 = offset_at(0.0);
   const double theta4 = offset_at(d1 + d2);

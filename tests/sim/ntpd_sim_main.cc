@@ -35,7 +35,7 @@ constexpr const char* kUsage =
     "  --servers N             servers (1)\n"
     "  --falsetickers N        of which wrong by 50 ms, -100 ms, 150 ms, ... (0)\n"
     "  --iburst                8 polls 2 s apart at start and after a step\n"
-    "  --no-sample-age         samples carry no age (today's IPC Sample)\n"
+    "  --no-sample-age         the discipline ignores Sample.age_ns (as before it existed)\n"
     "  --minpoll N --maxpoll N poll exponent range (6, 10)\n"
     "  --duration SECONDS      simulated time (86400)\n"
     "  --seed N                random seed (1)\n"

@@ -1,21 +1,20 @@
-// The scenario runner: schedules polls (2^poll from the discipline's
-// ClockState feedback, iburst at start and after a step), runs exchanges
-// through the network, feeds the selection stand-in's system samples to the
-// Discipline, applies its actions to the SimulatedClock and keeps statistics.
+// The scenario runner: an event loop in true time over ntpd-net's real core
+// (SimNetProcess: its timer and the replies in flight), clock jumps and the
+// clock process's once-a-second tick; feeds each system sample to the real
+// Discipline, answers with ClockState, applies the Discipline's actions to
+// the SimulatedClock and keeps statistics.
 #include "tests/sim/scenario.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "tests/sim/selection_standin.h"
+#include "tests/sim/sim_net_process.h"
 #include "tests/sim/simulated_clock.h"
 
 namespace ntpd::sim {
 namespace {
 
-constexpr double kBurstSpacingS = 2;
-constexpr int kBurstPackets = 8;
 constexpr double kSyncThresholdS = 1e-3;
 
 const char* exit_name(clock::ExitReason reason) {
@@ -52,8 +51,7 @@ class Runner {
         rng_(config.seed),
         clock_(config.offset_s, Oscillator(config.oscillator, rng_)),
         network_(config.network, rng_),
-        servers_(make_servers(config)),
-        selection_(servers_.size(), config.sample_age),
+        net_(net_config(config), network_, rng_, clock_),
         discipline_(discipline_config(config), clock_.monotonic_ns()) {}
 
   ScenarioResult run();
@@ -64,7 +62,11 @@ class Runner {
     if (config.driftfile_ppm) d.initial_frequency_ppb = std::llround(*config.driftfile_ppm * 1e3);
     return d;
   }
-  void poll(double t_s);
+  static SimNetConfig net_config(const ScenarioConfig& config) {
+    return SimNetConfig{make_servers(config), config.iburst, config.discipline.min_poll_log2s,
+                        config.discipline.max_poll_log2s, config.sample_age};
+  }
+  void feed(const std::optional<clock::DisciplineSample>& sample, double t_s);
   void handle(const clock::Decision& d, double t_s);
   void apply(const clock::ClockActions& actions);
   void record(double t_s);
@@ -74,13 +76,9 @@ class Runner {
   Rng rng_;
   SimulatedClock clock_;
   Network network_;
-  std::vector<SimServer> servers_;
-  SelectionStandIn selection_;
+  SimNetProcess net_;
   clock::Discipline discipline_;
   ScenarioResult result_;
-  double next_poll_s_ = 0;
-  int burst_left_ = 0;
-  bool stepped_ = false;
   // Statistics over the last half.
   double sum_offset2_ = 0;
   double sum_freq2_ = 0;
@@ -103,10 +101,6 @@ void Runner::handle(const clock::Decision& d, double t_s) {
     result_.log.push_back(when + d.message);
   }
   if (d.rejected) ++result_.rejected;
-  if (d.stepped) {
-    stepped_ = true;
-    selection_.reset();
-  }
   if (d.exit != clock::ExitReason::kNone) {
     result_.exited = true;
     result_.exit_reason = exit_name(d.exit);
@@ -114,28 +108,14 @@ void Runner::handle(const clock::Decision& d, double t_s) {
   }
 }
 
-void Runner::poll(double t_s) {
-  for (std::size_t i = 0; i < servers_.size(); ++i) {
-    auto exchange =
-        network_.exchange(t_s, servers_[i], [this](double dt) { return clock_.offset_after(dt); });
-    if (exchange) selection_.add(i, FilterSample{exchange->offset_s, exchange->delay_s, t_s});
-  }
-  const int poll_log2s = discipline_.status().poll_log2s;
-  stepped_ = false;
-  if (auto sample = selection_.combine(t_s, poll_log2s)) {
-    ++result_.samples;
-    handle(discipline_.update(*sample, clock_.monotonic_ns()), t_s);
-  }
-  if (stepped_) {
-    // Every association restarts: a new first poll soon, with its burst.
-    next_poll_s_ = t_s + 1 + rng_.uniform();
-    burst_left_ = config_.iburst ? kBurstPackets - 1 : 0;
-  } else if (burst_left_ > 0) {
-    --burst_left_;
-    next_poll_s_ = t_s + kBurstSpacingS;
-  } else {
-    next_poll_s_ = t_s + std::ldexp(1.0, discipline_.status().poll_log2s);
-  }
+// ntpd-net sends the sample, the clock process disciplines and answers
+// with ClockState (stepped: every association restarts).
+void Runner::feed(const std::optional<clock::DisciplineSample>& sample, double t_s) {
+  if (!sample) return;
+  ++result_.samples;
+  const clock::Decision d = discipline_.update(*sample, clock_.monotonic_ns());
+  handle(d, t_s);
+  net_.on_clock_state(discipline_.status(), d.stepped);
 }
 
 void Runner::record(double t_s) {
@@ -159,8 +139,6 @@ void Runner::record(double t_s) {
 
 ScenarioResult Runner::run() {
   apply(discipline_.start());
-  next_poll_s_ = 1 + rng_.uniform();
-  burst_left_ = config_.iburst ? kBurstPackets - 1 : 0;
   std::vector<ClockJump> jumps = config_.jumps;
   std::sort(jumps.begin(), jumps.end(),
             [](const ClockJump& a, const ClockJump& b) { return a.at_s < b.at_s; });
@@ -168,16 +146,20 @@ ScenarioResult Runner::run() {
   const auto seconds = static_cast<std::int64_t>(std::ceil(config_.duration_s));
   for (std::int64_t sec = 0; sec < seconds && !result_.exited; ++sec) {
     const double end = static_cast<double>(sec + 1);
-    // Events inside this second, in time order: jumps and polls.
+    // Events inside this second, in time order: jumps, replies, the timer.
     while (!result_.exited) {
       const double jump_at = next_jump < jumps.size() ? jumps[next_jump].at_s : 1e300;
-      const double event = std::min(jump_at, next_poll_s_);
+      const double arrival = net_.next_arrival_s();
+      const double timer = net_.next_timer_s();
+      const double event = std::min({jump_at, arrival, timer});
       if (event >= end) break;
-      clock_.advance(event - clock_.true_time_s());
-      if (jump_at <= next_poll_s_) {
+      clock_.advance(std::max(0.0, event - clock_.true_time_s()));
+      if (jump_at == event) {
         clock_.jump(jumps[next_jump++].jump_s);
+      } else if (arrival == event) {
+        feed(net_.on_arrival(), event);
       } else {
-        poll(event);
+        feed(net_.on_timer(), event);
       }
     }
     if (result_.exited) break;

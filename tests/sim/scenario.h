@@ -1,5 +1,5 @@
-// One simulated run: oscillator, network, servers, the selection stand-in
-// and the real Discipline, stepped one second at a time with no real clock
+// One simulated run: oscillator, network, servers, ntpd-net's real core
+// (sim_net_process.h) and the real Discipline, stepped one second at a time with no real clock
 // (a day runs in well under a second). The result holds what chrony's
 // check_sync asserts: time to sync, RMS and maximum offset, frequency error,
 // steps, slew rate, and whether the daemon would have exited.
@@ -29,7 +29,7 @@ struct ScenarioConfig {
   int servers = 1;
   int falsetickers = 0;
   bool iburst = false;
-  bool sample_age = true;  // the stand-in reports each sample's age (see DisciplineSample)
+  bool sample_age = true;  // false: the discipline gets Sample.age_ns = 0
   double duration_s = 3600;
   std::uint64_t seed = 1;
   std::optional<double> driftfile_ppm;  // the drift file's correction (ntpd's sign)

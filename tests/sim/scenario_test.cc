@@ -1,5 +1,5 @@
 // Simulation tests of issue 5: the real Discipline against a simulated
-// oscillator, network and servers (through the selection stand-in), in
+// oscillator, network and servers (through ntpd-net's real core), in
 // simulated time only. Each asserts what chrony's check_sync asserts: steps,
 // time to sync, RMS/maximum offset, slew rate, exit.
 #include "tests/sim/scenario.h"
@@ -68,13 +68,17 @@ TEST(ScenarioTest, RightDriftFileHasNoStepThenWander) {
   const ScenarioResult r = run_scenario(c, &with_file);
   EXPECT_EQ(r.steps, 1);
   ASSERT_TRUE(r.time_to_1ms_s);
-  EXPECT_LT(*r.time_to_1ms_s, 10);  // right after the step (t ~ 2 s)
-  EXPECT_LT(max_abs_offset_after(with_file, 10), 500e-6);
+  // The step comes with the first system sample: without iburst ntpd-net's
+  // clock filter needs about four polls (64 s) before the distance is
+  // below maxdist (RFC 5905 section 10).
+  const double stepped_s = *r.time_to_1ms_s;
+  EXPECT_LT(stepped_s, 300);
+  EXPECT_LT(max_abs_offset_after(with_file, stepped_s), 500e-6);
 
   c.driftfile_ppm.reset();
   std::vector<TracePoint> without_file;
   run_scenario(c, &without_file);
-  EXPECT_GT(max_abs_offset_after(without_file, 10), 1e-3);
+  EXPECT_GT(max_abs_offset_after(without_file, stepped_s + 10), 1e-3);
 }
 
 // -x: never a step, slew never above 500 PPM, and the 0.5 s is slewed out.
@@ -120,11 +124,17 @@ TEST(ScenarioTest, PanicThreshold) {
 TEST(ScenarioTest, QuitAfterSetExitsAtOnce) {
   ScenarioConfig c = issue_start(100e-6);
   c.discipline.quit_after_set = true;
-  const ScenarioResult r = run_scenario(c);
+  c.iburst = true;  // as `ntpd -q` is used: the filter fills in seconds
+  ScenarioResult r = run_scenario(c);
   EXPECT_TRUE(r.exited);
   EXPECT_EQ(r.exit_reason, "quit-after-set");
   EXPECT_EQ(r.steps, 1);
-  EXPECT_LT(r.exit_time_s, 5);
+  EXPECT_LT(r.exit_time_s, 30);
+  c.iburst = false;  // about four polls
+  r = run_scenario(c);
+  EXPECT_TRUE(r.exited);
+  EXPECT_EQ(r.steps, 1);
+  EXPECT_LT(r.exit_time_s, 300);
 }
 
 // Someone sets the clock by 50 ms and later -20 ms (below the step
@@ -156,7 +166,12 @@ TEST(ScenarioTest, FalsetickersAreOutvoted) {
   c.duration_s = 14400;
   const ScenarioResult r = run_scenario(c);
   EXPECT_EQ(r.steps, 0);
-  EXPECT_LT(r.max_offset_s, 1e-3);  // the falsetickers are 50 ms and 100 ms off
+  // The falsetickers are 50 ms and 100 ms off. The survivors' offsets are
+  // combined from filter samples of different ages (only the newest one's
+  // age reaches the clock), which costs a few ms while the frequency is
+  // still being learned.
+  EXPECT_LT(r.max_offset_s, 5e-3);
+  EXPECT_LT(r.rms_offset_s, 1e-3);
 }
 
 TEST(ScenarioTest, SurvivesLossOutageAndWander) {

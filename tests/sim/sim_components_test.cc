@@ -1,6 +1,6 @@
 // Tests of the simulator's parts: the seeded RNG, the oscillator, the
-// simulated clock's Linux arithmetic, the network exchange and the
-// selection stand-in. If these are wrong, every scenario result is.
+// simulated clock's Linux arithmetic, the network exchange and the real
+// ntpd-net core behind simulated servers. If these are wrong, every scenario result is.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "tests/sim/network.h"
 #include "tests/sim/oscillator.h"
-#include "tests/sim/selection_standin.h"
+#include "tests/sim/sim_net_process.h"
 #include "tests/sim/sim_random.h"
 #include "tests/sim/simulated_clock.h"
 
@@ -114,32 +114,35 @@ TEST(NetworkTest, ExchangeComputesOffsetAndDelay) {
   EXPECT_FALSE(lossy.exchange(1, server, [](double) { return 0.0; }));
 }
 
-TEST(ClockFilterStandInTest, PassesOnlyNewerMinimumDelaySamples) {
-  ClockFilterStandIn f;
-  EXPECT_TRUE(f.add({1e-3, 5e-3, 0}));
-  EXPECT_FALSE(f.add({2e-3, 6e-3, 64}));  // the older one still has the smaller delay
-  auto out = f.add({3e-3, 4e-3, 128});
-  ASSERT_TRUE(out);
-  EXPECT_DOUBLE_EQ(out->offset_s, 3e-3);
-  // Older than the Allan intercept: the dispersion counts, a fresh sample wins.
-  out = f.add({4e-3, 4.5e-3, 128 + 3000});
-  ASSERT_TRUE(out);
-  EXPECT_DOUBLE_EQ(out->offset_s, 4e-3);
-}
-
-TEST(SelectionStandInTest, MedianOfTruechimersWithAge) {
-  SelectionStandIn s(5, true);
-  const double offsets[] = {0.010, 0.0011, 0.0012, 0.0013, -0.2};
-  for (std::size_t i = 0; i < 5; ++i) s.add(i, {offsets[i], 2e-3, 100});
-  auto out = s.combine(110, 6);
-  ASSERT_TRUE(out);
-  EXPECT_EQ(s.last_truechimers(), 3u);  // 10 ms and -200 ms are falsetickers
-  EXPECT_EQ(out->offset_ns, 1'200'000);
-  EXPECT_EQ(out->age_ns, 10'000'000'000);
-  EXPECT_FALSE(s.combine(120, 6));  // nothing new since
-  SelectionStandIn no_age(1, false);
-  no_age.add(0, {1e-3, 2e-3, 100});
-  EXPECT_EQ(no_age.combine(150, 6)->age_ns, 0);
+// ntpd-net's real core behind real packets: with an exact network the
+// system samples read the simulated clock's true offset (to the packet
+// format's resolution and the clock's drift during the exchange), the
+// falsetickers are voted out, and Sample.age_ns is the newest survivor's
+// filter-sample age.
+TEST(SimNetProcessTest, RealCoreSeesTheTrueOffsetAndOutvotesFalsetickers) {
+  Rng rng(7);
+  SimulatedClock clk(0.02, Oscillator({.frequency_ppm = 0}, rng));
+  Network net({}, rng);
+  SimNetConfig config;
+  config.servers = {{0.3, true}, {0, false}, {0, false}, {-0.4, true}, {0, false}};
+  config.iburst = true;
+  SimNetProcess sim(config, net, rng, clk);
+  std::vector<clock::DisciplineSample> samples;
+  for (int guard = 0; guard < 100000 && clk.true_time_s() < 200; ++guard) {
+    const double next = std::min(sim.next_arrival_s(), sim.next_timer_s());
+    clk.advance(next - clk.true_time_s());
+    auto s = sim.next_arrival_s() <= next ? sim.on_arrival() : sim.on_timer();
+    if (s) samples.push_back(*s);
+  }
+  ASSERT_FALSE(samples.empty());
+  for (const auto& s : samples) {
+    EXPECT_NEAR(static_cast<double>(s.offset_ns) * 1e-9, 0.02, 2e-6);
+    EXPECT_NEAR(static_cast<double>(s.delay_ns) * 1e-9, 2e-3, 2e-6);
+    EXPECT_GE(s.age_ns, 0);
+    EXPECT_LT(s.age_ns, std::int64_t{70} * 1'000'000'000);
+    EXPECT_EQ(s.stratum, 1u);
+  }
+  EXPECT_EQ(sim.engine().last_decision().selection.survivors.size, 3u);
 }
 
 }  // namespace
