@@ -188,7 +188,7 @@ inline constexpr SystemFlagField kSystemFlagFields[] = {
     {"calibrate", &SystemFlags::calibrate}, {"kernel", &SystemFlags::kernel},
     {"monitor", &SystemFlags::monitor},     {"ntp", &SystemFlags::ntp},
     {"stats", &SystemFlags::stats},         {"pps", &SystemFlags::pps},
-    {"mode7", &SystemFlags::mode7},
+    {"mode7", &SystemFlags::mode7},         {"rtc", &SystemFlags::rtc},
 };
 
 inline constexpr std::string_view kStatisticsNames[] = {

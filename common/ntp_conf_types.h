@@ -188,6 +188,7 @@ struct SystemFlags {
   std::optional<bool> stats;
   std::optional<bool> pps;
   std::optional<bool> mode7;  // never implemented; enabling it only warns
+  std::optional<bool> rtc;    // set the hardware clock while synchronized (default on)
   friend bool operator==(const SystemFlags&, const SystemFlags&) = default;
 };
 

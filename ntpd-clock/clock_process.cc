@@ -221,6 +221,7 @@ void ClockProcess::tick(std::int64_t now_ns) {
     next_leap_check_ns_ = now_ns + 60 * common::kNsPerSecond;
     check_leap_file();
   }
+  if (settings_.rtc) settings_.rtc->tick(discipline_.status().synchronized, now_ns, realtime_now());
   if (now_ns - last_drift_write_ns_ >= kDriftWriteIntervalNs && discipline_.status().synchronized) {
     write_drift("hourly");
     last_drift_write_ns_ = now_ns;

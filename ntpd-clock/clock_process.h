@@ -14,6 +14,7 @@
 #include "ntpd-clock/drift_file.h"
 #include "ntpd-clock/leap_file.h"
 #include "ntpd-clock/net_messages.h"
+#include "ntpd-clock/rtc_keeper.h"
 #include "ntpd-clock/stats_files.h"
 #include "ntpd-clock/supervisor.h"
 
@@ -26,6 +27,7 @@ struct ClockSettings {
   DisciplineConfig discipline;
   std::optional<StatsFile> loopstats;   // opened at startup when enabled
   std::optional<LeapTable> leap_table;  // from the leapfile, when valid
+  std::unique_ptr<RtcKeeper> rtc;       // opened at startup; absent: no RTC work
 };
 
 class ClockProcess {

@@ -18,6 +18,7 @@
 #include "ntpd-clock/daemonize.h"
 #include "ntpd-clock/listen_sockets.h"
 #include "ntpd-clock/pid_file.h"
+#include "ntpd-clock/rtc_keeper.h"
 #include "ntpd-clock/sandbox.h"
 #include "ntpd-clock/startup.h"
 #include "ntpd-clock/startup_config.h"
@@ -29,8 +30,11 @@ int check_config(const Options& options) {
   const auto parsed = common::parse_ntp_conf(options.config_path_or_default(),
                                              common::FileReader(read_config_file));
   for (const auto& d : parsed.diagnostics) std::printf("%s\n", d.to_string().c_str());
+  // Defaults that change what the daemon does are shown as in effect.
+  common::NtpConfig effective = parsed.config;
+  effective.flags.rtc = effective.flags.rtc.value_or(true);
   std::printf("# effective configuration of %s\n%s", options.config_path_or_default().c_str(),
-              common::describe_config(parsed.config).c_str());
+              common::describe_config(effective).c_str());
   return parsed.has_errors() || parsed.fatal ? 1 : 0;
 }
 
@@ -45,6 +49,26 @@ std::vector<std::string> net_environment() {
     if (value != nullptr || std::string_view(name) == "ASAN_OPTIONS") env.push_back(entry);
   }
   return env;
+}
+
+// The RTC, its timescale (/etc/adjtime) and the time zone are read now,
+// before the sandbox; a machine without an RTC is logged once.
+std::unique_ptr<RtcKeeper> open_rtc(bool enabled) {
+  RtcKeeperConfig rtc{enabled, RtcTimescale::kUtc, {}};
+  if (enabled) {
+    std::string warning;
+    rtc.timescale = load_adjtime(kDefaultAdjtimePath, &warning);
+    if (!warning.empty()) common::logf(LOG_WARNING, "RTC: %s", warning.c_str());
+    if (rtc.timescale == RtcTimescale::kLocal) rtc.utc_offset = system_utc_offset();
+  }
+  return std::make_unique<RtcKeeper>(
+      std::move(rtc),
+      [](std::string* error) -> std::unique_ptr<RtcWriter> {
+        auto device = Rtc::open(kDefaultRtcPath, error);
+        if (!device) return nullptr;
+        return std::make_unique<Rtc>(std::move(*device));
+      },
+      [](int priority, const std::string& text) { common::log_line(priority, text); });
 }
 
 // Reports a startup failure to the operator (and the waiting parent when
@@ -114,6 +138,7 @@ int run(const Options& options) {
       }
     }
   }
+  settings.rtc = open_rtc(rtc_enabled(options, *config));
   std::vector<OpenedListenSocket> sockets;
   if (!open_listen_sockets({!options.ipv6_only, !options.ipv4_only, 123, options.listen_interfaces},
                            &sockets, &error)) {

@@ -126,7 +126,7 @@ std::optional<Rtc> Rtc::open(const std::string& path, std::string* error) {
   return Rtc(common::UniqueFd(fd), path);
 }
 
-bool Rtc::set(const rtc_time& time, std::string* error) const {
+bool Rtc::set(const rtc_time& time, std::string* error) {
   rtc_time copy = time;
   int rc = -1;
   do {

@@ -71,7 +71,15 @@ class RtcPolicy {
   std::optional<std::int64_t> last_set_mono_ns_;
 };
 
-class Rtc {
+// What RtcKeeper writes through: the RTC device, or a fake in tests.
+class RtcWriter {
+ public:
+  virtual ~RtcWriter() = default;
+  // Sets the hardware clock; false with *error naming the device and errno.
+  virtual bool set(const rtc_time& time, std::string* error) = 0;
+};
+
+class Rtc final : public RtcWriter {
  public:
   // Opens the RTC device (default /dev/rtc0) at startup. nullopt with
   // *error ("cannot open /dev/rtc0: No such file or directory") when there
@@ -80,7 +88,7 @@ class Rtc {
 
   // ioctl(RTC_SET_TIME). False with *error naming the device and errno
   // (ENOTTY when the fd is not an RTC).
-  bool set(const rtc_time& time, std::string* error) const;
+  bool set(const rtc_time& time, std::string* error) override;
   const std::string& path() const { return path_; }
 
  private:

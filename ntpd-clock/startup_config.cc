@@ -120,6 +120,10 @@ std::optional<FilegenSettings> loopstats_settings(const common::NtpConfig& confi
   return settings;
 }
 
+bool rtc_enabled(const Options& options, const common::NtpConfig& config) {
+  return config.flags.rtc.value_or(true) && !options.no_clock_control && !options.quit_after_set;
+}
+
 DisciplineConfig discipline_config(const Options& options, const common::NtpConfig& config,
                                    std::optional<std::int64_t> drift_ppb) {
   DisciplineConfig d;

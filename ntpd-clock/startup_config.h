@@ -49,6 +49,10 @@ void add_keys(const std::vector<common::SymmetricKey>& keys, const Options& opti
 std::optional<FilegenSettings> loopstats_settings(const common::NtpConfig& config,
                                                   const std::optional<std::string>& stats_dir);
 
+// Whether the clock process keeps the RTC: `enable rtc` (the default) or
+// `disable rtc` in ntp.conf, and never with --no-clock-control or -q.
+bool rtc_enabled(const Options& options, const common::NtpConfig& config);
+
 // The discipline's rules: ntpd's defaults, `tinker` from ntp.conf, -g -x -q
 // from the command line, the starting frequency from the drift file (or
 // `tinker freq`), `disable kernel`, and the poll range of the associations.

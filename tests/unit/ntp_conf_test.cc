@@ -331,7 +331,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "ntp.conf:1:13: error: tos maxdist expects a number >= 0, got 'x'"},
         ErrorCase{"EnableUnknown", "enable auth warp",
                   "ntp.conf:1:13: error: enable expects auth, bclient, calibrate, kernel, "
-                  "monitor, ntp, stats, pps, mode7, got 'warp'"},
+                  "monitor, ntp, stats, pps, mode7, rtc, got 'warp'"},
         ErrorCase{"MruNegative", "mru maxdepth -1",
                   "ntp.conf:1:14: error: mru maxdepth expects an integer 0 or more, got '-1'"},
         ErrorCase{"TrustedkeyZero", "trustedkey 1 0",

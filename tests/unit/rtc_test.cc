@@ -211,7 +211,7 @@ TEST(RtcShellTest, NonRtcFdFailsWithEnotty) {
   const TempFile file("not an rtc");
   ASSERT_NE(file.path().rfind("/dev/rtc", 0), 0u);  // never a real RTC
   std::string error;
-  const auto rtc = Rtc::open(file.path(), &error);
+  auto rtc = Rtc::open(file.path(), &error);
   ASSERT_TRUE(rtc) << error;
   EXPECT_EQ(rtc->path(), file.path());
   const auto t = rtc_time_for(at(1709251199), RtcTimescale::kUtc, UtcOffsetFn{}, &error);
