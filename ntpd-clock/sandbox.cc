@@ -4,6 +4,8 @@
 // inherited across fork and exec. Every other syscall kills the process.
 #include "ntpd-clock/sandbox.h"
 
+#include <linux/rtc.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -72,7 +74,6 @@ constexpr const char* kClockLoop[] = {"read",
                                       "linkat",
                                       "unlink",
                                       "unlinkat",
-                                      "ioctl",
                                       "brk",
                                       "mmap",
                                       "munmap",
@@ -183,8 +184,8 @@ bool restrict_clock_capabilities(std::string* error) {
 // reads /proc/self/maps with open(2) before its own filter exists, and the
 // clock's exit-time leak check lists and stops threads.
 #if defined(__SANITIZE_ADDRESS__)
-constexpr std::array<const char*, 4> kSanitizerRuntime = {"open", "getdents", "getdents64",
-                                                          "ptrace"};
+constexpr std::array<const char*, 5> kSanitizerRuntime = {"open", "getdents", "getdents64",
+                                                          "ptrace", "ioctl"};
 #else
 constexpr std::array<const char*, 0> kSanitizerRuntime = {};
 #endif
@@ -195,6 +196,12 @@ bool load_clock_seccomp(std::string* error) {
   for (const char* name : kClockLoop) ok = filter.allow(name) && ok;
   for (const char* name : kNetLaunch) ok = filter.allow(name) && ok;
   for (const char* name : kSanitizerRuntime) ok = filter.allow(name) && ok;
+  // ioctl only as the RTC keeper (RTC_SET_TIME) and stdio's isatty (TCGETS)
+  // use it; the kernel reads the request as 32 bits.
+  for (const unsigned long request :
+       {static_cast<unsigned long>(RTC_SET_TIME), static_cast<unsigned long>(TCGETS)}) {
+    ok = filter.allow_if("ioctl", {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, request)}) && ok;
+  }
   if (!ok) {
     *error = filter.build_error();
     return false;
