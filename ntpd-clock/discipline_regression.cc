@@ -42,6 +42,14 @@ constexpr double kSameTimeS = 1;
 constexpr double kSpikeSigmas = 6;
 constexpr double kSpikeFloorS = 1e-4;
 constexpr std::size_t kMinSpikeFit = 6;
+// A surprising sample is held for the next one only when the previous one
+// is younger than ntpd's Allan intercept (2^11 s). ntpd-net's clock filter
+// passes a new sample only when it is the lowest-delay of eight, i.e. every
+// few polls, and has already held back popcorn spikes (RFC 5905 A.5.2);
+// beyond the intercept wander dominates, waiting for a second opinion would
+// leave a genuine change uncorrected for hours, and such a sample restarts
+// the history at once instead.
+constexpr double kMaxHoldGapS = 2048;
 constexpr double kRestartFrequencySd = 1e-6;
 
 std::int64_t to_ppb(double rate) { return static_cast<std::int64_t>(std::llround(rate * 1e9)); }
@@ -258,8 +266,17 @@ bool RegressionLoop::add(double now_s, double offset_s, double delay_s, double a
     const Weighting w = weighting();
     const double z = surprise(point, w);
     const bool surprising =
-        z > kSpikeSigmas && std::abs(offset_s - predicted_offset(now_s)) > kSpikeFloorS;
-    if (held_ && surprising) {
+        z > kSpikeSigmas && std::abs(offset_s - predicted_offset(t_s)) > kSpikeFloorS;
+    const bool recent = t_s - points_.back().t_s <= kMaxHoldGapS;
+    if (surprising && !recent && !held_) {
+      // Too long since the last sample to wait for another: restart now,
+      // with the phase from this sample and the frequency kept, as unsure
+      // as the frequency change that would explain the surprise.
+      const double gap_s = std::max(t_s - points_.back().t_s, 1.0);
+      const double explained = std::abs(offset_s - predicted_offset(t_s)) / gap_s;
+      set_prior(frequency_, std::max(std::sqrt(fit_->var_frequency), explained));
+      clear_history(t_s);
+    } else if (held_ && surprising) {
       // Two surprises in a row: do they agree with each other (the clock
       // jumped) or not (two spikes)? Compare along the current frequency.
       const double dq = std::abs(point.q_s - held_->q_s - frequency_ * (t_s - held_->t_s));
