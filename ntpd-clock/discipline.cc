@@ -61,6 +61,9 @@ Discipline::Discipline(const DisciplineConfig& config, std::int64_t now_ns)
     rfc_.set_frequency(f);
     regression_.set_prior(f, kPriorFrequencySd);
   }
+  // start() applies this frequency from now on: the correction history C
+  // must know it, or an aged first sample would be misplaced by f * age.
+  regression_.command(0);
 }
 
 bool Discipline::use_kernel_pll() const {

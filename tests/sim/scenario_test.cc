@@ -96,6 +96,28 @@ TEST(ScenarioTest, SlewOnlyNeverStepsAndSlewsAtMost500Ppm) {
   EXPECT_FALSE(r.exited);
 }
 
+// IPC Sample.age_ns: ntpd-net's clock filter passes samples up to several
+// polls old; during a 500 PPM slew such a sample is stale by up to 32 ms per
+// 64 s of age. With the age the discipline accounts for what it slewed
+// since, and the 0.5 s is out much sooner than when every sample is taken
+// as fresh.
+TEST(ScenarioTest, SampleAgeSpeedsUpSlewOnlyConvergence) {
+  for (std::uint64_t seed : {1, 2, 3}) {
+    ScenarioConfig c = issue_start(100e-6);
+    c.duration_s = 7200;
+    c.discipline.slew_only = true;
+    c.seed = seed;
+    const ScenarioResult with_age = run_scenario(c);
+    c.sample_age = false;
+    const ScenarioResult without_age = run_scenario(c);
+    ASSERT_TRUE(with_age.time_to_1ms_s) << seed;
+    ASSERT_TRUE(without_age.time_to_1ms_s) << seed;
+    EXPECT_EQ(with_age.steps, 0) << seed;
+    EXPECT_LT(*with_age.time_to_1ms_s, 1300) << seed;  // 0.5 s at 500 PPM: 1000 s
+    EXPECT_LT(*with_age.time_to_1ms_s + 500, *without_age.time_to_1ms_s) << seed;
+  }
+}
+
 // 1500 s: exit without -g; one step with -g; a second 1500 s jump exits.
 TEST(ScenarioTest, PanicThreshold) {
   ScenarioConfig c;

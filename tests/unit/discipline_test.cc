@@ -307,6 +307,25 @@ TEST(DisciplineFrequencyTest, DriftFileStartsInFsetAtThatFrequency) {
   EXPECT_NEAR(static_cast<double>(d.status().frequency_ppb), -12'345, 10);
 }
 
+// IPC Sample.age_ns: an offset measured a minute ago, with the drift file's
+// frequency right, is still the offset now (the frequency correction only
+// cancelled the oscillator's error); the step corrects exactly it and no
+// slew is left planned for the phase the step removed.
+TEST(DisciplineFrequencyTest, AgedSampleStepsByTheOffsetNowWithoutALeftoverSlew) {
+  DisciplineConfig config;
+  config.initial_frequency_ppb = -50'000;
+  Discipline d(config, kT0);
+  d.start();
+  DisciplineSample s = sample(500 * kMs);
+  s.age_ns = 64 * kSec;
+  const Decision r = d.update(s, kT0 + 193 * kSec);
+  ASSERT_TRUE(r.actions.step_ns);
+  EXPECT_NEAR(static_cast<double>(*r.actions.step_ns), 500e6, 1e3);
+  ASSERT_TRUE(r.actions.frequency);
+  EXPECT_EQ(r.actions.frequency->slew_ppb, 0);
+  EXPECT_NEAR(static_cast<double>(r.actions.frequency->frequency_ppb), -50'000, 10);
+}
+
 TEST(DisciplineFrequencyTest, AbsurdDriftIsClampedTo500Ppm) {
   DisciplineConfig config;
   config.initial_frequency_ppb = 900'000;
