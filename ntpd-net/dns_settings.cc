@@ -63,9 +63,9 @@ ResolverConfig resolver_config_from(const ipc::DnsConfig& dns, std::vector<std::
   }
   out.ndots = checked(dns.has_ndots(), dns.ndots(), 0, common::kMaxNdots, common::kDefaultNdots,
                       "ndots", problems);
-  out.timeout_ms = checked(dns.has_timeout_ms(), dns.timeout_ms(), kMinDnsTimeoutMs,
-                           kMaxDnsTimeoutMs, common::kDefaultDnsTimeoutS * 1000, "timeout_ms",
-                           problems);
+  out.timeout_ms =
+      checked(dns.has_timeout_ms(), dns.timeout_ms(), kMinDnsTimeoutMs, kMaxDnsTimeoutMs,
+              common::kDefaultDnsTimeoutS * 1000, "timeout_ms", problems);
   out.attempts = checked(dns.has_attempts(), dns.attempts(), 1, common::kMaxDnsAttempts,
                          common::kDefaultDnsAttempts, "attempts", problems);
   out.no_aaaa = dns.no_aaaa();

@@ -182,12 +182,4 @@ void NameSource::review(std::span<const MemberObservation> observations, common:
   }
 }
 
-void NameSource::forget(std::uint32_t id) {
-  const auto gone = std::erase_if(members_, [id](const Member& m) { return m.id == id; });
-  if (gone > 0 && !in_flight_ && next_lookup_ == kNoLookup) {
-    next_lookup_ = common::UnixNs{0};  // due at once: find a replacement
-    replace_wanted_ = false;
-  }
-}
-
 }  // namespace ntpd::net

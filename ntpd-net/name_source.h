@@ -96,9 +96,6 @@ class NameSource {
   // schedules the lookups that replace them. Members not observed are kept.
   void review(std::span<const MemberObservation> observations, common::UnixNs now,
               const NameActions& actions);
-  // The association went away for another reason (the shell removed it).
-  void forget(std::uint32_t id);
-
   const std::vector<Member>& members() const { return members_; }
   // Consecutive failed lookups (0 after an answer with addresses).
   int failures() const { return failures_; }

@@ -60,8 +60,7 @@ void NameSources::add(const ipc::Association& line, common::UnixNs now) {
   if (line.address_family() == 4 || ipv4_only_) family = Family::kIpv4;
   if (line.address_family() == 6 || ipv6_only_) family = Family::kIpv6;
   if ((line.address_family() == 4 && ipv6_only_) || (line.address_family() == 6 && ipv4_only_) ||
-      (line.address_family() != 0 && line.address_family() != 4 &&
-       line.address_family() != 6)) {
+      (line.address_family() != 0 && line.address_family() != 4 && line.address_family() != 6)) {
     common::logf(LOG_ERR, "DNS: %s: address family %u conflicts with -4/-6; skipped",
                  line.host().c_str(), line.address_family());
     return;
@@ -70,8 +69,8 @@ void NameSources::add(const ipc::Association& line, common::UnixNs now) {
   NamePolicy policy;
   policy.max_members = pool ? max_clock_ : 1;
   lines_.push_back(std::make_unique<Line>(
-      Line{line, family, NameSource(pool ? NameKind::kPool : NameKind::kSingle, line.host(), policy,
-                                    now)}));
+      Line{line, family,
+           NameSource(pool ? NameKind::kPool : NameKind::kSingle, line.host(), policy, now)}));
   start_due(now);
   arm_timer();
 }

@@ -7,8 +7,8 @@ namespace ntpd::net {
 
 void SourceRestrictions::acquire(const IpAddress& address) {
   const IpAddress key = canonical_address(address);
-  const auto it = std::find_if(refs_.begin(), refs_.end(),
-                               [&](const Ref& ref) { return ref.address == key; });
+  const auto it =
+      std::find_if(refs_.begin(), refs_.end(), [&](const Ref& ref) { return ref.address == key; });
   if (it != refs_.end()) {
     ++it->count;
     return;
@@ -18,8 +18,8 @@ void SourceRestrictions::acquire(const IpAddress& address) {
 
 void SourceRestrictions::release(const IpAddress& address) {
   const IpAddress key = canonical_address(address);
-  const auto it = std::find_if(refs_.begin(), refs_.end(),
-                               [&](const Ref& ref) { return ref.address == key; });
+  const auto it =
+      std::find_if(refs_.begin(), refs_.end(), [&](const Ref& ref) { return ref.address == key; });
   if (it == refs_.end() || --it->count > 0) return;
   if (it->added) table_->remove_source_address(key);
   refs_.erase(it);

@@ -34,16 +34,16 @@ class DnsTest : public ::testing::Test {
     ASSERT_TRUE(write_file(dir_.file("hosts"), hosts));
     ASSERT_TRUE(write_file(dir_.file("resolv.conf"),
                            "nameserver 127.0.0.53\noptions timeout:1 attempts:2\n"));
-    ASSERT_TRUE(write_file(dir_.file("server.conf"),
-                           "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n"));
+    ASSERT_TRUE(
+        write_file(dir_.file("server.conf"), "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n"));
     ASSERT_TRUE(write_file(dir_.file("follower.conf"), follower_conf));
     const std::string common = " --no-clock-control -n -u nobody:nogroup -i " + dir_.file("jail");
-    const std::string script =
-        bin_path("ntp-test-dns") + " --listen 127.0.0.53 --seconds 140" + dns_names + " & " +
-        bin_path("ntpd") + common + " -c " + dir_.file("server.conf") + " -I 127.0.0.1 -l " +
-        dir_.file("server.log") + " & " + bin_path("ntpd") + common + " -c " +
-        dir_.file("follower.conf") + " -I 127.0.0.2 -D 2 -l " + dir_.file("follower.log") +
-        " & wait";
+    const std::string script = bin_path("ntp-test-dns") + " --listen 127.0.0.53 --seconds 140" +
+                               dns_names + " & " + bin_path("ntpd") + common + " -c " +
+                               dir_.file("server.conf") + " -I 127.0.0.1 -l " +
+                               dir_.file("server.log") + " & " + bin_path("ntpd") + common +
+                               " -c " + dir_.file("follower.conf") + " -I 127.0.0.2 -D 2 -l " +
+                               dir_.file("follower.log") + " & wait";
     testlib::LaunchOptions options;
     options.bind_mounts = {{dir_.file("hosts"), "/etc/hosts"},
                            {dir_.file("resolv.conf"), "/etc/resolv.conf"}};
@@ -60,8 +60,9 @@ class DnsTest : public ::testing::Test {
            "\n--- output\n" + read_file(dir_.file("out.log")).value_or("");
   }
   bool wait_for_follower_log(std::string_view needle, milliseconds timeout) const {
-    return wait_until(timeout, [&] { return follower_log().find(needle) != std::string::npos; },
-                      milliseconds(100));
+    return wait_until(
+        timeout, [&] { return follower_log().find(needle) != std::string::npos; },
+        milliseconds(100));
   }
   bool wait_synchronized(const std::string& address, int stratum, milliseconds timeout) const {
     return wait_until(
@@ -97,9 +98,10 @@ TEST_F(DnsTest, PoolNameWithThreeAddressesMobilizesThreeAssociations) {
   start("127.0.0.1 localhost\n127.0.0.1 ntp-h.test\n",
         " --name pool.test=127.0.0.3,127.0.0.4,127.0.0.5",
         "pool pool.test iburst\nserver ntp-h.test iburst minpoll 3 maxpoll 4\n");
-  ASSERT_TRUE(wait_for_follower_log("DNS: pool.test is 127.0.0.3 127.0.0.4 127.0.0.5; "
-                                    "3 associations (3 new)",
-                                    milliseconds(30'000)))
+  ASSERT_TRUE(
+      wait_for_follower_log("DNS: pool.test is 127.0.0.3 127.0.0.4 127.0.0.5; "
+                            "3 associations (3 new)",
+                            milliseconds(30'000)))
       << logs();
   const std::string log = follower_log();
   for (const char* address : {"127.0.0.3", "127.0.0.4", "127.0.0.5"}) {

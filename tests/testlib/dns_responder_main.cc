@@ -83,9 +83,9 @@ std::vector<std::uint8_t> answer(const std::uint8_t* q, std::size_t n,
   const std::size_t question_end = at + 5;
   const std::uint16_t type = static_cast<std::uint16_t>(q[at + 1] << 8 | q[at + 2]);
   const auto it = names.find(lower(name));
-  std::vector<std::uint8_t> out(q, q + 2);                                   // id
-  out.push_back(static_cast<std::uint8_t>(0x84 | (q[2] & 0x01)));           // QR, AA, RD echoed
-  out.push_back(static_cast<std::uint8_t>(it == names.end() ? 3 : 0));      // NXDOMAIN or NOERROR
+  std::vector<std::uint8_t> out(q, q + 2);                              // id
+  out.push_back(static_cast<std::uint8_t>(0x84 | (q[2] & 0x01)));       // QR, AA, RD echoed
+  out.push_back(static_cast<std::uint8_t>(it == names.end() ? 3 : 0));  // NXDOMAIN or NOERROR
   std::size_t count = 0;
   if (it != names.end()) {
     count = type == kTypeA ? it->second.v4.size() : type == kTypeAaaa ? it->second.v6.size() : 0;
@@ -156,8 +156,8 @@ int main(int argc, char** argv) {
     std::uint8_t buffer[512];
     sockaddr_storage from{};
     socklen_t from_len = sizeof from;
-    const ssize_t n = recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from),
-                               &from_len);
+    const ssize_t n =
+        recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n <= 0) continue;
     const auto reply = answer(buffer, static_cast<std::size_t>(n), names);
     if (reply.empty()) continue;

@@ -54,8 +54,9 @@ TEST(DnsConfig, ResolvConfAndHostsReachTheResolver) {
 TEST(DnsConfig, NetConfigCarriesMaxclockAndFamily) {
   clock::Options options;
   const auto net =
-      clock::build_net_config(options, parse("tos maxclock 5\npool -4 pool.test\nserver -6 a.test\n"
-                                             "server b.test\n"),
+      clock::build_net_config(options,
+                              parse("tos maxclock 5\npool -4 pool.test\nserver -6 a.test\n"
+                                    "server b.test\n"),
                               0);
   EXPECT_EQ(net.tos_maxclock(), 5);
   ASSERT_EQ(net.associations_size(), 3);

@@ -150,8 +150,8 @@ TEST(NameSource, PoolMobilizesDistinctAddressesUpToMaxclock) {
   EXPECT_EQ(pool.next_lookup(), at(64));  // below maxclock: ask again
   pool.lookup_started();
   pool.on_answer(answer({"192.0.2.3", "192.0.2.1"}), at(64), fake.actions());
-  EXPECT_EQ(fake.live.size(), 2u);                // nothing new ...
-  EXPECT_EQ(pool.next_lookup(), at(64 + 64));     // ... and the interval doubles
+  EXPECT_EQ(fake.live.size(), 2u);             // nothing new ...
+  EXPECT_EQ(pool.next_lookup(), at(64 + 64));  // ... and the interval doubles
   pool.lookup_started();
   pool.on_answer(answer({"192.0.2.1"}), at(128), fake.actions());
   EXPECT_EQ(pool.next_lookup(), at(128 + 128));
@@ -185,7 +185,8 @@ TEST(NameSource, PoolReplacesPersistentFalsetickersOnly) {
   const std::uint32_t liar = pool.members()[1].id;
   auto observe = [&](bool false_now) {
     std::vector<MemberObservation> seen;
-    for (const auto& m : pool.members()) seen.push_back({m.id, false, false, m.id == liar && false_now});
+    for (const auto& m : pool.members())
+      seen.push_back({m.id, false, false, m.id == liar && false_now});
     return seen;
   };
   pool.review(observe(true), at(100), fake.actions());
@@ -256,10 +257,9 @@ TEST(NameSource, PoolReplacesADeadServer) {
   policy.max_members = 3;
   NameSource pool(NameKind::kPool, "pool.example", policy, kStart);
   // The pool's DNS rotates through four servers, three at a time.
-  const std::vector<std::vector<const char*>> rotation = {
-      {"192.0.2.1", "192.0.2.2", "192.0.2.3"},
-      {"192.0.2.2", "192.0.2.3", "192.0.2.4"},
-      {"192.0.2.3", "192.0.2.4", "192.0.2.1"}};
+  const std::vector<std::vector<const char*>> rotation = {{"192.0.2.1", "192.0.2.2", "192.0.2.3"},
+                                                          {"192.0.2.2", "192.0.2.3", "192.0.2.4"},
+                                                          {"192.0.2.3", "192.0.2.4", "192.0.2.1"}};
   std::size_t lookups = 0;
 
   SystemVars upstream;
@@ -286,18 +286,20 @@ TEST(NameSource, PoolReplacesADeadServer) {
       pool.lookup_started();
       LookupOutcome outcome;
       outcome.ok = true;
-      for (const char* a : rotation[lookups++ % rotation.size()]) outcome.addresses.push_back(ip(a));
+      for (const char* a : rotation[lookups++ % rotation.size()])
+        outcome.addresses.push_back(ip(a));
       pool.on_answer(outcome, now, actions);
     }
     std::vector<Outgoing> requests;
-    engine.poll(now, [&] { return cookie++; }, requests);
+    engine.poll(
+        now, [&] { return cookie++; }, requests);
     for (const Outgoing& request : requests) {
       const std::string& server = address_of.at(request.association_id);
       if (silent.count(server) > 0) continue;
       std::array<std::uint8_t, kHeaderBytes> reply{};
       const common::UnixNs arrive{now.ns + 5'000'000};
-      const auto decision = respond({request.bytes.data(), request.length}, arrive, arrive,
-                                    upstream, reply);
+      const auto decision =
+          respond({request.bytes.data(), request.length}, arrive, arrive, upstream, reply);
       ASSERT_EQ(decision.action, ServerDecision::Action::kReply);
       engine.on_reply(request.association_id, {reply.data(), decision.length},
                       common::UnixNs{now.ns + 10'000'000}, now);
