@@ -97,7 +97,8 @@ TEST_F(DnsTest, ServerNameResolvedByDnsReachesOurServer) {
 TEST_F(DnsTest, PoolNameWithThreeAddressesMobilizesThreeAssociations) {
   start("127.0.0.1 localhost\n127.0.0.1 ntp-h.test\n",
         " --name pool.test=127.0.0.3,127.0.0.4,127.0.0.5",
-        "pool pool.test iburst\nserver ntp-h.test iburst minpoll 3 maxpoll 4\n");
+        "pool pool.test iburst\nserver ntp-h.test iburst minpoll 3 maxpoll 4\n"
+        "server nx.test iburst\n");
   ASSERT_TRUE(
       wait_for_follower_log("DNS: pool.test is 127.0.0.3 127.0.0.4 127.0.0.5; "
                             "3 associations (3 new)",
@@ -113,7 +114,17 @@ TEST_F(DnsTest, PoolNameWithThreeAddressesMobilizesThreeAssociations) {
   EXPECT_EQ(count_occurrences(log, "PEER: server pool.test ("), 3u) << logs();
   // The hosts table answers without a query, and the follower syncs by it.
   EXPECT_NE(log.find("DNS: ntp-h.test is 127.0.0.1 (hosts)"), std::string::npos) << logs();
+  // A name that does not exist is logged and retried; nothing else suffers.
+  EXPECT_TRUE(wait_for_follower_log(
+      "DNS: cannot resolve nx.test: name not found (NXDOMAIN); retrying in 5 s",
+      milliseconds(10'000)))
+      << logs();
   ASSERT_TRUE(wait_synchronized("127.0.0.2", 12, milliseconds(90'000))) << logs();
+  EXPECT_TRUE(wait_for_follower_log(
+      "DNS: cannot resolve nx.test: name not found (NXDOMAIN); retrying in 10 s",
+      milliseconds(10'000)))
+      << "backoff\n"
+      << logs();
 }
 
 }  // namespace
