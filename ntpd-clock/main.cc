@@ -158,6 +158,7 @@ int run(const Options& options) {
   if (!keys) return fail(notifier, error);
   ipc::NetConfig net_config = build_net_config(options, *config, log_priority);
   net_config.set_access_config(access_config_text(*config, *resolved));
+  *net_config.mutable_dns() = load_dns_config(*config);
   add_keys(*keys, options, *config, &net_config);
   SpawnSpec spawn{net_program.get(), {}, {}, net_environment()};
   for (std::size_t i = 0; i < sockets.size(); ++i) {

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -11,11 +12,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/log.h"
+#include "common/resolv_conf.h"
 #include "common/restrict_rule.h"
 #include "common/text_file.h"
+#include "ntpd-clock/startup_config.h"
 
 namespace ntpd::clock {
 
@@ -166,6 +170,36 @@ common::UniqueFd open_net_program(const std::optional<std::string>& override_pat
   for (const auto& path : candidates) *error += " " + path;
   *error += ")";
   return {};
+}
+
+ipc::DnsConfig load_dns_config(const common::NtpConfig& config, const std::string& resolv_path,
+                               const std::string& hosts_path) {
+  std::string error;
+  // As glibc: no resolv.conf means the defaults (a nameserver on 127.0.0.1).
+  const auto resolv_text = common::read_text_file(resolv_path, &error);
+  if (!resolv_text) {
+    common::logf(LOG_INFO, "DNS: %s: %s; using the defaults", resolv_path.c_str(), error.c_str());
+  }
+  common::ResolvConf resolv = common::parse_resolv_conf(resolv_text.value_or(""), resolv_path);
+  if (const char* options = std::getenv("RES_OPTIONS")) {
+    common::apply_resolv_options(resolv, options);
+  }
+  // The jail has no interfaces to name: scopes become numbers here.
+  common::resolve_scope_names(resolv, [](const std::string& name) -> std::uint32_t {
+    return if_nametoindex(name.c_str());
+  });
+  for (const auto& warning : resolv.warnings) {
+    common::logf(LOG_WARNING, "DNS: %s", warning.c_str());
+  }
+  const auto hosts_text = common::read_text_file(hosts_path, &error);
+  if (!hosts_text) {
+    common::logf(LOG_INFO, "DNS: %s: %s", hosts_path.c_str(), error.c_str());
+  }
+  const common::HostsTable hosts = common::parse_hosts(hosts_text.value_or(""), hosts_path);
+  for (const auto& warning : hosts.warnings) {
+    common::logf(LOG_WARNING, "DNS: %s", warning.c_str());
+  }
+  return dns_config_for(resolv, hosts, config);
 }
 
 }  // namespace ntpd::clock

@@ -13,6 +13,7 @@
 #include "common/keys_file.h"
 #include "common/ntp_conf.h"
 #include "common/unique_fd.h"
+#include "proto/ntpd.pb.h"
 
 namespace ntpd::clock {
 
@@ -48,6 +49,13 @@ std::optional<std::vector<common::RestrictRule>> resolve_restrict_hostnames(
 // No path: no keys. An unreadable file or a file with errors is fatal.
 std::optional<std::vector<common::SymmetricKey>> load_keys(const std::optional<std::string>& path,
                                                            std::string* error);
+
+// Reads resolv.conf and hosts (ntpd-net cannot: its jail has neither) and
+// returns the resolver settings for NetConfig, logging what glibc would
+// ignore. A missing file gives glibc's defaults; never fatal.
+ipc::DnsConfig load_dns_config(const common::NtpConfig& config,
+                               const std::string& resolv_path = "/etc/resolv.conf",
+                               const std::string& hosts_path = "/etc/hosts");
 
 // Opens ntpd-net with O_PATH: --net-program, else beside this executable,
 // else the install path.

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/ntp_conf.h"
+#include "common/resolv_conf.h"
 
 namespace ntpd::clock {
 namespace {
@@ -33,6 +34,8 @@ ipc::AssociationKind to_ipc(common::AssociationKind kind) {
 
 // ntpd's LOCAL driver defaults to stratum 5 when no fudge says otherwise.
 constexpr int kLocalClockDefaultStratum = 5;
+// ntpd's tos maxclock default: a pool stops adding servers at this many.
+constexpr int kDefaultMaxClock = 10;
 
 }  // namespace
 
@@ -67,6 +70,9 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
     out->set_noselect(a.noselect);
     out->set_version(static_cast<std::uint32_t>(a.version));
     if (a.key_id) out->set_key_id(*a.key_id);
+    if (a.family != common::AddressFamily::kAny) {
+      out->set_address_family(a.family == common::AddressFamily::kIpv4 ? 4 : 6);
+    }
     if (a.refclock) {
       out->set_kind(ipc::ASSOCIATION_KIND_LOCAL_CLOCK);
       out->set_stratum(static_cast<std::uint32_t>(
@@ -75,7 +81,34 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
       out->set_kind(to_ipc(a.kind));
     }
   }
+  net.set_tos_maxclock(config.tos.maxclock.value_or(kDefaultMaxClock));
   return net;
+}
+
+ipc::DnsConfig dns_config_for(const common::ResolvConf& resolv, const common::HostsTable& hosts,
+                              const common::NtpConfig& config) {
+  ipc::DnsConfig dns;
+  for (const auto& ns : resolv.nameservers) dns.add_nameservers(ns.to_string());
+  for (const auto& domain : resolv.search) dns.add_search(domain);
+  dns.set_ndots(resolv.ndots);
+  dns.set_timeout_ms(resolv.timeout_s * 1000);
+  dns.set_attempts(resolv.attempts);
+  dns.set_no_aaaa(resolv.no_aaaa);
+  // Only the names the associations use: the whole file may not fit in one
+  // IPC message, and ntpd-net needs nothing else. A name without a dot may
+  // also be listed in hosts under a search domain.
+  std::vector<std::string> names;
+  for (const auto& a : config.associations) {
+    if (a.address || a.refclock) continue;
+    names.push_back(a.host);
+    for (const auto& domain : resolv.search) names.push_back(a.host + "." + domain);
+  }
+  for (const auto& entry : common::select_hosts(hosts, names)) {
+    ipc::DnsHost* out = dns.add_hosts();
+    out->set_name(entry.name);
+    for (const auto& address : entry.addresses) out->add_addresses(address);
+  }
+  return dns;
 }
 
 std::string access_config_text(const common::NtpConfig& config,

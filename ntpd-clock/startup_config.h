@@ -10,6 +10,7 @@
 
 #include "common/keys_file.h"
 #include "common/ntp_conf_types.h"
+#include "common/resolv_conf.h"
 #include "ntpd-clock/cli_options.h"
 #include "ntpd-clock/discipline.h"
 #include "ntpd-clock/stats_files.h"
@@ -33,6 +34,11 @@ int log_priority_for(int debug_level);
 // the caller once they are open.
 ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig& config,
                                 int log_priority);
+
+// The resolver settings for ntpd-net from resolv.conf and hosts (already
+// parsed), with hosts entries only for the names the associations use.
+ipc::DnsConfig dns_config_for(const common::ResolvConf& resolv, const common::HostsTable& hosts,
+                              const common::NtpConfig& config);
 
 // The access-control part of the configuration (restrict with hostnames
 // already replaced by `resolved` rules, discard, mru) as ntp.conf text.

@@ -51,6 +51,8 @@ class AccessControl {
                       common::UnixNs now);
   const RateLimiter& rate_limiter() const { return limiter_; }
   const RestrictTable& restrictions() const { return table_; }
+  // For "restrict source" entries as associations come and go.
+  RestrictTable& mutable_restrictions() { return table_; }
 
  private:
   RestrictTable table_;

@@ -100,7 +100,11 @@ std::optional<PeerSummary> Engine::local_clock_summary(common::UnixNs now) const
 std::optional<SystemSample> Engine::update_system(common::UnixNs now) {
   std::vector<PeerSummary> peers;
   peers.reserve(associations_.size() + 1);
-  for (const auto& a : associations_) peers.push_back(a->summary(now));
+  decision_ids_.clear();
+  for (const auto& a : associations_) {
+    peers.push_back(a->summary(now));
+    decision_ids_.push_back(a->config().id);
+  }
   if (auto local = local_clock_summary(now)) peers.push_back(*local);
   SystemParams params = config_.params;
   params.orphan_wait_over = now.ns - started_.ns >= config_.orphan_wait_ns;
@@ -142,6 +146,14 @@ void Engine::refresh_system_vars() {
 }
 
 SystemVars Engine::system_vars() const { return sys_; }
+
+std::optional<PeerStatus> Engine::peer_status(std::uint32_t id) const {
+  const std::size_t count = std::min(decision_ids_.size(), decision_.selection.peer_count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (decision_ids_[i] == id) return decision_.selection.status[i];
+  }
+  return std::nullopt;
+}
 
 common::UnixNs Engine::next_wakeup() const {
   common::UnixNs next{last_update_.ns + kSystemIntervalNs};

@@ -71,6 +71,9 @@ class Engine {
   // The earliest time poll() has work.
   common::UnixNs next_wakeup() const;
   const SystemDecision& last_decision() const { return decision_; }
+  // Selection's verdict on association `id` at the last update_system;
+  // nullopt if it was not part of that update (the pool policy uses it).
+  std::optional<PeerStatus> peer_status(std::uint32_t id) const;
   std::size_t association_count() const { return associations_.size(); }
 
  private:
@@ -83,6 +86,7 @@ class Engine {
   std::uint32_t next_id_ = 1;
   SystemState state_;
   SystemDecision decision_;
+  std::vector<std::uint32_t> decision_ids_;  // association id of each peer in decision_
   ClockStatus clock_;
   SystemVars sys_;
   common::UnixNs last_local_update_{0};

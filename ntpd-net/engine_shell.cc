@@ -4,9 +4,11 @@
 #include <sys/random.h>
 #include <syslog.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/log.h"
+#include "ntpd-net/access_control.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -52,7 +54,16 @@ EngineShell::EngineShell(event_base* base, SampleSink sink, PeerSender peer_send
     : base_(base),
       sink_(std::move(sink)),
       peer_sender_(std::move(peer_sender)),
-      peer_local_refid_(std::move(peer_local_refid)) {}
+      peer_local_refid_(std::move(peer_local_refid)),
+      names_(base, NameSources::Hooks{
+                       [this](const ipc::Association& line, const common::ConfigAddress& ip) {
+                         const auto address = parse_server_address(ip.to_string(), 123);
+                         return address ? mobilize(line, *address, realtime_now()) : std::nullopt;
+                       },
+                       [this](std::uint32_t id) { demobilize(id); },
+                       [this](const common::ConfigAddress& ip) { return in_use(ip); },
+                       [this](std::uint32_t id) { return observe(id); },
+                   }) {}
 
 namespace {
 
@@ -102,6 +113,7 @@ void EngineShell::configure(const ipc::NetConfig& config) {
   }
   const common::UnixNs now = realtime_now();
   engine_.emplace(engine_config, now);
+  names_.configure(config, now);
   for (const auto& a : config.associations()) {
     if (!is_local_clock(a)) add_server(a, now);
   }
@@ -118,29 +130,40 @@ void EngineShell::configure(const ipc::NetConfig& config) {
 
 void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
   const bool symmetric = a.kind() == ipc::ASSOCIATION_KIND_PEER;
-  if (a.kind() != ipc::ASSOCIATION_KIND_SERVER && !symmetric) {
+  const bool pool = a.kind() == ipc::ASSOCIATION_KIND_POOL;
+  if (a.kind() != ipc::ASSOCIATION_KIND_SERVER && !symmetric && !pool) {
     common::logf(LOG_WARNING, "PEER: %s: %s associations are not served by this version; skipped",
                  a.host().c_str(), ipc::AssociationKind_Name(a.kind()).c_str());
     return;
   }
-  auto address = parse_server_address(a.host(), 123);
-  if (!address) {
-    common::logf(LOG_WARNING,
-                 "PEER: %s: only numeric server addresses are resolved by this version; skipped",
-                 a.host().c_str());
+  const auto address = parse_server_address(a.host(), 123);
+  if (!address || pool) {
+    names_.add(a, now);  // mobilized as the name resolves (a numeric pool: once)
     return;
   }
+  mobilize(a, *address, now);
+}
+
+std::optional<std::uint32_t> EngineShell::mobilize(const ipc::Association& a,
+                                                   const ServerAddress& address,
+                                                   common::UnixNs now) {
+  const bool symmetric = a.kind() == ipc::ASSOCIATION_KIND_PEER;
+  std::uint16_t port = 0;
+  const auto ip = address_of(address.storage, &port);
+  if (!ip) return std::nullopt;
   auto peer = std::make_unique<Peer>();
   peer->owner = this;
-  peer->address = *address;
+  peer->address = address;
+  peer->ip = *ip;
   // A client association has its own connected socket (RFC 9109); a
   // symmetric peer talks from our port 123, as peers expect (RFC 5905 9.1).
   if (!symmetric) {
     std::string error;
-    peer->socket = ClientSocket::open(*address, &error);
+    peer->socket = ClientSocket::open(address, &error);
     if (!peer->socket) {
-      common::logf(LOG_ERR, "PEER: %s: %s", a.host().c_str(), error.c_str());
-      return;
+      common::logf(LOG_ERR, "PEER: %s (%s): %s", a.host().c_str(), address.text.c_str(),
+                   error.c_str());
+      return std::nullopt;
     }
   }
   AssociationConfig config;
@@ -153,11 +176,11 @@ void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
   config.burst = a.burst();
   config.prefer = a.prefer();
   config.noselect = a.noselect();
-  config.address_refid = address->refid;
+  config.address_refid = address.refid;
   // Our own address as that server would name us: the selection's loop test
   // (RFC 5905 A.5.5.3 test 12) rejects a source whose refid it is.
   config.source_address_hash =
-      peer->socket ? peer->socket->local_refid() : peer_local_refid_(*address);
+      peer->socket ? peer->socket->local_refid() : peer_local_refid_(address);
   peer->id = engine_->add(config, now, random_startup_delay_ns());
   if (peer->socket) {
     Peer* raw = peer.get();
@@ -170,9 +193,40 @@ void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
         raw));
     event_add(peer->readable.get(), nullptr);
   }
-  common::logf(LOG_INFO, "PEER: %s %s%s", symmetric ? "peer" : "server", a.host().c_str(),
+  const bool named = a.host() != address.text;
+  common::logf(LOG_INFO, "PEER: %s %s%s%s%s%s", symmetric ? "peer" : "server", a.host().c_str(),
+               named ? " (" : "", named ? address.text.c_str() : "", named ? ")" : "",
                a.iburst() ? " iburst" : "");
-  peers_[peer->id] = std::move(peer);
+  if (source_hook_) source_hook_(peer->ip, true);
+  const std::uint32_t id = peer->id;
+  peers_[id] = std::move(peer);
+  return id;
+}
+
+void EngineShell::demobilize(std::uint32_t id) {
+  const auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  const common::ConfigAddress ip = it->second->ip;
+  common::logf(LOG_INFO, "PEER: %s removed", it->second->address.text.c_str());
+  engine_->remove(id);
+  peers_.erase(it);
+  if (source_hook_) source_hook_(ip, false);
+}
+
+bool EngineShell::in_use(const common::ConfigAddress& address) const {
+  return std::any_of(peers_.begin(), peers_.end(),
+                     [&](const auto& entry) { return entry.second->ip == address; });
+}
+
+MemberObservation EngineShell::observe(std::uint32_t id) {
+  MemberObservation seen;
+  seen.id = id;
+  if (Association* a = engine_ ? engine_->find(id) : nullptr) {
+    seen.unreachable = a->unreachable();
+    seen.denied = a->demobilized();
+    seen.falseticker = engine_->peer_status(id) == PeerStatus::kFalseticker;
+  }
+  return seen;
 }
 
 void EngineShell::on_timer() {
@@ -213,6 +267,7 @@ void EngineShell::on_readable(Peer& peer) {
 void EngineShell::run_system(common::UnixNs now) {
   const auto sample = engine_->update_system(now);
   if (sample) sink_(to_ipc_sample(*sample));
+  names_.review(now);
 }
 
 void EngineShell::arm_timer() {

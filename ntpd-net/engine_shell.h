@@ -13,6 +13,7 @@
 
 #include "ntpd-net/client_io.h"
 #include "ntpd-net/engine.h"
+#include "ntpd-net/name_sources.h"
 #include "proto/ntpd.pb.h"
 
 namespace ntpd::net {
@@ -33,7 +34,13 @@ class EngineShell {
   EngineShell(const EngineShell&) = delete;
   EngineShell& operator=(const EngineShell&) = delete;
 
-  // Builds the engine from NetConfig's associations and starts polling.
+  // Called with each association's address as it is mobilized (true) and
+  // removed (false): "restrict source" host entries follow it.
+  using SourceHook = std::function<void(const common::ConfigAddress&, bool mobilized)>;
+  void set_source_hook(SourceHook hook) { source_hook_ = std::move(hook); }
+
+  // Builds the engine from NetConfig's associations and starts polling;
+  // host names go to the resolver and are mobilized as they resolve.
   void configure(const ipc::NetConfig& config);
   void on_clock_status(const ClockStatus& status);
   // A datagram that arrived on a listening socket: true if it came from a
@@ -50,11 +57,17 @@ class EngineShell {
     EngineShell* owner = nullptr;
     std::uint32_t id = 0;
     ServerAddress address;
+    common::ConfigAddress ip;  // address, for restrict source and duplicate checks
     std::optional<ClientSocket> socket;
     std::unique_ptr<event, EventFree> readable;
   };
 
   void add_server(const ipc::Association& association, common::UnixNs now);
+  std::optional<std::uint32_t> mobilize(const ipc::Association& line, const ServerAddress& address,
+                                        common::UnixNs now);
+  void demobilize(std::uint32_t id);
+  bool in_use(const common::ConfigAddress& address) const;
+  MemberObservation observe(std::uint32_t id);
   void on_timer();
   void on_readable(Peer& peer);
   void run_system(common::UnixNs now);
@@ -67,6 +80,8 @@ class EngineShell {
   std::optional<Engine> engine_;
   std::map<std::uint32_t, std::unique_ptr<Peer>> peers_;
   std::unique_ptr<event, EventFree> timer_;
+  SourceHook source_hook_;
+  NameSources names_;
 };
 
 ipc::Sample to_ipc_sample(const SystemSample& sample);

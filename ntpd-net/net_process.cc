@@ -4,6 +4,7 @@
 #include "ntpd-net/net_process.h"
 
 #include <event2/event.h>
+#include <event2/util.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <syslog.h>
@@ -21,6 +22,7 @@
 #include "ntpd-net/sandbox.h"
 #include "ntpd-net/server.h"
 #include "ntpd-net/server_path.h"
+#include "ntpd-net/source_restrictions.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -81,6 +83,15 @@ class NetProcess {
     std::uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = 0x9e3779b97f4a7c15ULL;
     server_path_.emplace(access, seed);
+    // "restrict source": a host entry for each association's address while it lives.
+    source_restrictions_.emplace(server_path_->access().mutable_restrictions());
+    engine_.set_source_hook([this](const common::ConfigAddress& address, bool mobilized) {
+      if (mobilized) {
+        source_restrictions_->acquire(address);
+      } else {
+        source_restrictions_->release(address);
+      }
+    });
     common::logf(LOG_INFO, "ACCESS: %zu restrict rules, %zu keys", access.restrictions.size(),
                  access.keys.size());
     for (const auto& listen : config.listen_sockets()) {
@@ -169,6 +180,7 @@ class NetProcess {
   std::vector<std::unique_ptr<EndpointSlot>> endpoints_;
   EngineShell engine_;
   std::optional<ServerPath> server_path_;
+  std::optional<SourceRestrictions> source_restrictions_;
   int exit_status_ = 0;
 };
 
@@ -238,6 +250,10 @@ int run_net_process(int argc, char** argv, const NetHooks& hooks) {
   if (!prepare_auth_before_sandbox()) {
     common::logf(LOG_WARNING,
                  "AUTH: an OpenSSL MAC algorithm is unavailable; those keys will fail");
+  }
+  // Seed libevent's RNG (evdns query ids) while /dev/urandom is still reachable.
+  if (evutil_secure_rng_init() != 0) {
+    common::logf(LOG_WARNING, "DNS: cannot seed the resolver's random numbers");
   }
   if (hooks.before_sandbox) hooks.before_sandbox();
   if (!enter_sandbox(SandboxSpec{args->jail_dir, args->uid, args->gid}, &error)) {

@@ -38,6 +38,7 @@ class ServerPath {
     std::uint64_t served = 0, dropped = 0, kod = 0, crypto_nak = 0, authenticated = 0;
   };
   const Counters& counters() const { return counters_; }
+  AccessControl& access() { return access_; }
 
  private:
   AccessControl access_;

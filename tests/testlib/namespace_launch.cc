@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,6 +41,13 @@ void bring_loopback_up() {
 
 LaunchedProcess launch_in_namespace(const std::vector<std::string>& argv,
                                     const std::string& output_path, std::string* error) {
+  return launch_in_namespace(argv, output_path, LaunchOptions{}, error);
+}
+
+LaunchedProcess launch_in_namespace(const std::vector<std::string>& argv,
+                                    const std::string& output_path, const LaunchOptions& options,
+                                    std::string* error) {
+  const bool own_mounts = !options.bind_mounts.empty();
   int ready[2], go[2];
   if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);
@@ -56,11 +64,18 @@ LaunchedProcess launch_in_namespace(const std::vector<std::string>& argv,
   if (pid == 0) {
     close(ready[0]);
     close(go[1]);
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) _exit(120);
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET | (own_mounts ? CLONE_NEWNS : 0)) != 0) _exit(120);
     char byte = 1;
     if (write(ready[1], &byte, 1) != 1) _exit(121);
     if (read(go[0], &byte, 1) != 1) _exit(122);
     if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) _exit(123);
+    if (own_mounts) {
+      // Private propagation first, so nothing mounted here reaches the host.
+      if (mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(124);
+      for (const BindMount& m : options.bind_mounts) {
+        if (mount(m.source.c_str(), m.target.c_str(), nullptr, MS_BIND, nullptr) != 0) _exit(125);
+      }
+    }
     bring_loopback_up();
     if (!output_path.empty()) {
       const int out = open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
