@@ -67,6 +67,7 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
     out->set_noselect(a.noselect);
     out->set_version(static_cast<std::uint32_t>(a.version));
     if (a.key_id) out->set_key_id(*a.key_id);
+    if (a.ttl) out->set_ttl(static_cast<std::uint32_t>(*a.ttl));
     if (a.refclock) {
       out->set_kind(ipc::ASSOCIATION_KIND_LOCAL_CLOCK);
       out->set_stratum(static_cast<std::uint32_t>(
@@ -75,7 +76,29 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
       out->set_kind(to_ipc(a.kind));
     }
   }
+  add_broadcast_and_orphan(options, config, &net);
   return net;
+}
+
+void add_broadcast_and_orphan(const Options& options, const common::NtpConfig& config,
+                              ipc::NetConfig* net) {
+  if (config.tos.orphan) net->set_orphan_stratum(static_cast<std::uint32_t>(*config.tos.orphan));
+  if (config.tos.orphanwait_s) {
+    net->set_orphan_wait_s(static_cast<std::uint32_t>(*config.tos.orphanwait_s));
+  }
+  const bool enabled = config.broadcast_client || options.broadcast_client ||
+                       options.multicast_client || !config.multicast_groups.empty() ||
+                       config.flags.bclient.value_or(false);
+  if (!enabled) return;
+  ipc::BroadcastClientConfig* b = net->mutable_broadcast_client();
+  b->set_enabled(true);
+  b->set_novolley(config.broadcast_client_novolley);
+  // -r wins over broadcastdelay; ntpd's default is 4 ms. Bounded to 1 s.
+  const double delay_s = std::clamp(
+      options.broadcast_delay_s.value_or(config.broadcast_delay_s.value_or(0.004)), 0.0, 1.0);
+  b->set_delay_ns(static_cast<std::int64_t>(delay_s * 1e9));
+  // ntpd: broadcast clients need authentication unless -A or `disable auth`.
+  b->set_require_auth(options.auth_required && config.flags.auth.value_or(true));
 }
 
 std::string access_config_text(const common::NtpConfig& config,

@@ -34,6 +34,11 @@ int log_priority_for(int debug_level);
 ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig& config,
                                 int log_priority);
 
+// tos orphan / orphanwait and the broadcast client switches (broadcastclient,
+// multicastclient, -b, -m, -r, broadcastdelay, -A / disable auth).
+void add_broadcast_and_orphan(const Options& options, const common::NtpConfig& config,
+                              ipc::NetConfig* net);
+
 // The access-control part of the configuration (restrict with hostnames
 // already replaced by `resolved` rules, discard, mru) as ntp.conf text.
 std::string access_config_text(const common::NtpConfig& config,

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "ntpd-net/broadcast_shell.h"
 #include "ntpd-net/client_io.h"
 #include "ntpd-net/engine.h"
 #include "proto/ntpd.pb.h"
@@ -67,6 +68,7 @@ class EngineShell {
   std::optional<Engine> engine_;
   std::map<std::uint32_t, std::unique_ptr<Peer>> peers_;
   std::unique_ptr<event, EventFree> timer_;
+  BroadcastShell broadcast_;  // after engine_: it holds a pointer to it
 };
 
 ipc::Sample to_ipc_sample(const SystemSample& sample);
