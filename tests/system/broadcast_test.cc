@@ -39,10 +39,9 @@ class BroadcastTest : public ::testing::Test {
 
   std::string daemon(const std::string& name, const std::string& conf, const std::string& address) {
     EXPECT_TRUE(write_file(dir_.file(name + ".conf"), conf));
-    return bin_path("ntpd") +
-           " --no-clock-control -n -u nobody:nogroup -i " + dir_.file("jail") + " -c " +
-           dir_.file(name + ".conf") + " -I " + address + " -D 2 -l " + dir_.file(name + ".log") +
-           " & ";
+    return bin_path("ntpd") + " --no-clock-control -n -u nobody:nogroup -i " + dir_.file("jail") +
+           " -c " + dir_.file(name + ".conf") + " -I " + address + " -D 2 -l " +
+           dir_.file(name + ".log") + " & ";
   }
 
   // Runs `setup` (network), then the daemons, in one fresh namespace.
