@@ -55,17 +55,22 @@ BroadcastClient::BroadcastClient(const BroadcastClientConfig& config, common::Un
       volley_(volley_config(config), now, startup_delay_ns),
       filter_(ClockFilterConfig{config.precision_log2s, config.max_distance_ns}) {
   config_.delay_ns = std::clamp<std::int64_t>(config_.delay_ns, 0, kMaxOneWayDelayNs);
+  calibrating_ = config_.volley;
+  delay_ns_ = config_.delay_ns;
   reset(now, startup_delay_ns);
 }
 
 void BroadcastClient::reset(common::UnixNs now, std::int64_t startup_delay_ns) {
+  // RFC 5905 clear() after a step: the samples are void. The calibrated
+  // delay is a property of the path, not of our clock, so it is kept; an
+  // unfinished volley starts over.
   filter_.clear();
-  volley_.reset(now, startup_delay_ns);
-  calibrating_ = config_.volley;
-  volley_sent_ = 0;
-  volley_replies_ = 0;
-  min_round_trip_ns_ = 0;
-  delay_ns_ = config_.delay_ns;
+  if (calibrating_) {
+    volley_.reset(now, startup_delay_ns);
+    volley_sent_ = 0;
+    volley_replies_ = 0;
+    min_round_trip_ns_ = 0;
+  }
   last_transmit_ = {};
   last_receive_ = common::UnixNs{0};
   reach_ = 0;

@@ -49,7 +49,7 @@ class BroadcastClient {
                              common::UnixNs now);
 
   void set_system(const SystemVars& sys);
-  // The clock was stepped: forget samples (and re-calibrate with a volley).
+  // The clock was stepped: forget samples; a calibrated delay is kept.
   void reset(common::UnixNs now, std::int64_t startup_delay_ns);
 
   // The reach register counts a broadcast interval (the server's poll) with

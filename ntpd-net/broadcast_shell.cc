@@ -36,6 +36,7 @@ bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
     return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr ==
            reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
   }
+  if (a.ss_family != AF_INET6) return false;
   const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
   const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
   return std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
@@ -64,6 +65,24 @@ const ipc::ListenSocket* pick_listen_socket(const ipc::NetConfig& config) {
   }
   return best;
 }
+
+// The local address packets to `to` leave from (the kernel's route
+// choice), found with a throwaway connected socket; family 0 if unknown.
+sockaddr_storage source_toward(const ServerAddress& to) {
+  sockaddr_storage local{};
+  common::UniqueFd fd(socket(to.storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int on = 1;
+  socklen_t length = sizeof local;
+  if (!fd || setsockopt(fd.get(), SOL_SOCKET, SO_BROADCAST, &on, sizeof on) != 0 ||
+      connect(fd.get(), reinterpret_cast<const sockaddr*>(&to.storage), to.length) != 0 ||
+      getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &length) != 0) {
+    return sockaddr_storage{};
+  }
+  return local;
+}
+
+// ntpd's documented default for the ttl option of a broadcast line.
+constexpr int kDefaultMulticastTtl = 127;
 
 }  // namespace
 
@@ -118,7 +137,8 @@ void BroadcastShell::add_sender(const ipc::Association& a, const ipc::NetConfig&
   s.to = *to;
   s.fd = listen->fd();
   s.multicast = is_multicast_v4(*to);
-  s.ttl = a.has_ttl() && a.ttl() >= 1 && a.ttl() <= 255 ? static_cast<int>(a.ttl()) : 1;
+  s.ttl = a.has_ttl() && a.ttl() >= 1 && a.ttl() <= 255 ? static_cast<int>(a.ttl())
+                                                        : kDefaultMulticastTtl;
   if (a.key_id() != 0) {
     s.key = keys_.find(a.key_id());
     if (s.key == nullptr) {
@@ -140,6 +160,11 @@ void BroadcastShell::add_sender(const ipc::Association& a, const ipc::NetConfig&
     common::logf(LOG_ERR, "PEER: broadcast %s: socket options: %s", a.host().c_str(),
                  std::strerror(errno));
     return;
+  }
+  if (listen->address() != "0.0.0.0") {
+    if (auto bound = parse_server_address(listen->address(), 0)) s.source = bound->storage;
+  } else {
+    s.source = source_toward(*to);
   }
   BroadcastServerConfig config_out;
   config_out.version =
@@ -195,6 +220,10 @@ bool BroadcastShell::on_datagram(std::span<const std::uint8_t> bytes, const sock
   if (!client_enabled_ || engine_ == nullptr || bytes.size() < kHeaderBytes ||
       (bytes[0] & 0x7) != static_cast<std::uint8_t>(Mode::kBroadcast)) {
     return false;
+  }
+  for (const Sender& s : senders_) {
+    // Our own broadcast, looped back to our wildcard socket: never a source.
+    if (same_address(s.source, from)) return true;
   }
   const common::UnixNs now = realtime_now();
   const auto packet = parse_packet(bytes, nullptr);

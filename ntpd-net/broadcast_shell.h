@@ -60,8 +60,9 @@ class BroadcastShell {
     ServerAddress to;
     int fd = -1;  // an inherited listening socket, owned by NetProcess
     bool multicast = false;
-    int ttl = 1;
+    int ttl = 127;
     const common::SymmetricKey* key = nullptr;
+    sockaddr_storage source{};  // the address our broadcasts leave from, if known
   };
   struct Client {
     BroadcastShell* owner = nullptr;

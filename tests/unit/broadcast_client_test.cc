@@ -259,3 +259,30 @@ TEST(BroadcastClient, StepResetForgetsSamples) {
 
 }  // namespace
 }  // namespace ntpd::net
+
+namespace ntpd::net {
+namespace {
+
+TEST(BroadcastClient, StepKeepsTheCalibratedDelay) {
+  BroadcastClientConfig config;
+  config.volley = true;
+  config.delay_ns = 4 * kMs;
+  BroadcastClient client(config, at(0), 0);
+  UnixNs now = at(0);
+  for (int i = 0; i < kVolleyReplies; ++i) {
+    const TransmitPlan plan = client.make_request(now, 100 + static_cast<std::uint64_t>(i));
+    ASSERT_TRUE(plan.send);
+    const UnixNs back{now.ns + 6 * kMs};
+    client.on_reply(answer({plan.bytes.data(), plan.length}, now, 0, 3 * kMs), back, back);
+    now = UnixNs{back.ns + 2 * kS};
+  }
+  ASSERT_FALSE(client.calibrating());
+  EXPECT_EQ(client.one_way_delay_ns(), 3 * kMs);
+  client.reset(now, 0);
+  EXPECT_FALSE(client.calibrating());
+  EXPECT_FALSE(client.poll_due(now).due);
+  EXPECT_EQ(client.one_way_delay_ns(), 3 * kMs);
+}
+
+}  // namespace
+}  // namespace ntpd::net
