@@ -86,6 +86,17 @@ void add_broadcast_and_orphan(const Options& options, const common::NtpConfig& c
   if (config.tos.orphanwait_s) {
     net->set_orphan_wait_s(static_cast<std::uint32_t>(*config.tos.orphanwait_s));
   }
+  const common::TosConfig& tos = config.tos;
+  // Seconds to ns, bounded so the conversion cannot overflow; ntpd-net
+  // checks the real range.
+  auto ns = [](double s) { return static_cast<std::int64_t>(std::clamp(s, 0.0, 1e6) * 1e9); };
+  if (tos.mindist_s) net->set_tos_mindist_ns(ns(*tos.mindist_s));
+  if (tos.maxdist_s) net->set_tos_maxdist_ns(ns(*tos.maxdist_s));
+  if (tos.minclock) net->set_tos_minclock(static_cast<std::uint32_t>(*tos.minclock));
+  if (tos.maxclock) net->set_tos_maxclock(static_cast<std::uint32_t>(*tos.maxclock));
+  if (tos.minsane) net->set_tos_minsane(static_cast<std::uint32_t>(*tos.minsane));
+  if (tos.floor) net->set_tos_floor(static_cast<std::uint32_t>(*tos.floor));
+  if (tos.ceiling) net->set_tos_ceiling(static_cast<std::uint32_t>(*tos.ceiling));
   const bool enabled = config.broadcast_client || options.broadcast_client ||
                        options.multicast_client || !config.multicast_groups.empty() ||
                        config.flags.bclient.value_or(false);

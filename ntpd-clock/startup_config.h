@@ -34,7 +34,8 @@ int log_priority_for(int debug_level);
 ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig& config,
                                 int log_priority);
 
-// tos orphan / orphanwait and the broadcast client switches (broadcastclient,
+// tos (orphan, orphanwait, distances, clock counts, floor, ceiling) and the
+// broadcast client switches (broadcastclient,
 // multicastclient, -b, -m, -r, broadcastdelay, -A / disable auth).
 void add_broadcast_and_orphan(const Options& options, const common::NtpConfig& config,
                               ipc::NetConfig* net);

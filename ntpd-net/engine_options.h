@@ -1,4 +1,5 @@
-// System options of NetConfig for the engine (tos orphan, orphanwait),
+// System options of NetConfig for the engine (tos orphan, orphanwait,
+// mindist, maxdist, minclock, maxclock, minsane, floor, ceiling),
 // checked like any input from the other process: out-of-range values are
 // logged and ignored. Runs in ntpd-net; no I/O besides the log.
 #pragma once

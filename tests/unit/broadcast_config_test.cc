@@ -67,6 +67,20 @@ TEST(BroadcastNetConfig, OrphanAndBroadcastLinesReachNtpdNet) {
   EXPECT_EQ(net.associations(0).minpoll_log2s(), 4);
 }
 
+TEST(BroadcastNetConfig, TosValuesReachNtpdNet) {
+  const auto config =
+      parse("tos mindist 0.002 maxdist 3 minclock 4 maxclock 8 minsane 2 floor 1 ceiling 12\n");
+  const ipc::NetConfig net = build_net_config(Options{}, config, LOG_INFO);
+  EXPECT_EQ(net.tos_mindist_ns(), 2'000'000);
+  EXPECT_EQ(net.tos_maxdist_ns(), 3'000'000'000);
+  EXPECT_EQ(net.tos_minclock(), 4u);
+  EXPECT_EQ(net.tos_maxclock(), 8u);
+  EXPECT_EQ(net.tos_minsane(), 2u);
+  EXPECT_EQ(net.tos_floor(), 1u);
+  EXPECT_EQ(net.tos_ceiling(), 12u);
+  EXPECT_FALSE(net.has_orphan_stratum());
+}
+
 TEST(BroadcastNetConfig, ClientSwitchesFromConfAndCommandLine) {
   EXPECT_FALSE(build_net_config(Options{}, parse(""), LOG_INFO).has_broadcast_client());
   auto net = build_net_config(Options{}, parse("broadcastclient novolley\n"), LOG_INFO);
