@@ -255,8 +255,9 @@ bool BroadcastShell::on_datagram(std::span<const std::uint8_t> bytes, const sock
     return true;  // an authenticated association stays authenticated, with its key
   }
   if (client == nullptr) {
-    client = mobilize(*parse_server_address(text_of(from), 123),
-                      authentic ? keys_.find(auth.key_id) : nullptr, now);
+    const auto server = parse_server_address(text_of(from), 123);
+    if (!server) return true;
+    client = mobilize(*server, authentic ? keys_.find(auth.key_id) : nullptr, now);
     if (client == nullptr) return true;
   }
   const ReceiveResult result = engine_->on_broadcast(client->id, bytes, received, now);
