@@ -102,7 +102,8 @@ class NetProcess {
         common::logf(LOG_ERR, "IO: cannot watch %s", label.c_str());
         continue;
       }
-      common::logf(LOG_INFO, "IO: serving on %s", label.c_str());
+      common::logf(LOG_INFO, "IO: %s on %s",
+                   slot->receive_only ? "receiving broadcasts" : "serving", label.c_str());
       endpoints_.push_back(std::move(slot));
     }
     common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets", endpoints_.size());
