@@ -72,6 +72,41 @@ bool parse_broadcastclient(LineCursor& line, ParseState& state) {
   return true;
 }
 
+// multicastclient [ADDRESS ...]: join these groups (ntpd: 224.0.1.1, the
+// IANA NTP group, when none is given) and follow mode 5 servers on them.
+bool parse_multicastclient(LineCursor& line, ParseState& state) {
+  std::vector<ConfigAddress> groups;
+  while (!line.at_end()) {
+    const ConfToken& token = line.take();
+    const auto address = parse_numeric_address(token.text);
+    const bool multicast =
+        address && (address->family == AddressFamily::kIpv4 ? (address->bytes[0] & 0xf0) == 0xe0
+                                                            : address->bytes[0] == 0xff);
+    if (!multicast) {
+      return line.error(token, "multicastclient expects multicast addresses, got " +
+                                   quote_for_message(token.text));
+    }
+    groups.push_back(*address);
+  }
+  if (groups.empty()) groups.push_back(*parse_numeric_address("224.0.1.1"));
+  for (const auto& group : groups) {
+    if (std::find(state.config.multicast_groups.begin(), state.config.multicast_groups.end(),
+                  group) == state.config.multicast_groups.end()) {
+      state.config.multicast_groups.push_back(group);
+    }
+  }
+  return true;
+}
+
+// broadcastdelay SECONDS: the one-way delay a broadcast client assumes
+// when it does not (or cannot) calibrate it with a volley (ntpd: 0.004).
+bool parse_broadcastdelay(LineCursor& line, ParseState& state) {
+  const auto delay = line.take_double("broadcastdelay", 0.0, 1.0);
+  if (!delay || !line.expect_end()) return false;
+  state.config.broadcast_delay_s = *delay;
+  return true;
+}
+
 bool warn_unsupported_crypto(LineCursor& line, ParseState&) {
   line.warning(line.directive(), quote_for_message(line.directive().text) +
                                      " (Autokey/NTS) is not supported; line ignored");
@@ -155,8 +190,8 @@ constexpr std::array kDirectives = {
     Directive{"automax", false, warn_unsupported_crypto},
     Directive{"nts", false, warn_unsupported_crypto},
     Directive{"manycastserver", false, warn_unsupported},
-    Directive{"multicastclient", false, warn_unsupported},
-    Directive{"broadcastdelay", false, warn_unsupported},
+    Directive{"multicastclient", false, parse_multicastclient},
+    Directive{"broadcastdelay", false, parse_broadcastdelay},
     Directive{"trap", false, warn_unsupported},
     Directive{"setvar", false, warn_unsupported},
     Directive{"ttl", false, warn_unsupported},

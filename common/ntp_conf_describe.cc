@@ -102,6 +102,14 @@ void describe_system(const NtpConfig& config, std::string& out) {
   if (config.broadcast_client) {
     out += config.broadcast_client_novolley ? "broadcastclient novolley\n" : "broadcastclient\n";
   }
+  if (!config.multicast_groups.empty()) {
+    out += "multicastclient";
+    for (const auto& group : config.multicast_groups) out += " " + group.to_string();
+    out += "\n";
+  }
+  if (config.broadcast_delay_s) {
+    out += "broadcastdelay " + number(*config.broadcast_delay_s) + "\n";
+  }
   if (config.mru) {
     line.clear();
     for (const auto& field : kMruFields) {

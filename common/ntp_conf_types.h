@@ -241,9 +241,12 @@ struct NtpConfig {
   SystemFlags flags;
   bool broadcast_client = false;
   bool broadcast_client_novolley = false;
-  std::vector<std::string> statistics;  // enabled statistics files, in order, unique
-  std::vector<FilegenConfig> filegens;  // one per name
-  std::vector<std::string> log_config;  // logconfig tokens ("=syncall", "+clockall")
+  // multicastclient [ADDRESS ...]: groups to join (ntpd default 224.0.1.1).
+  std::vector<ConfigAddress> multicast_groups;
+  std::optional<double> broadcast_delay_s;  // broadcastdelay, 0..1 s
+  std::vector<std::string> statistics;      // enabled statistics files, in order, unique
+  std::vector<FilegenConfig> filegens;      // one per name
+  std::vector<std::string> log_config;      // logconfig tokens ("=syncall", "+clockall")
 };
 
 }  // namespace ntpd::common

@@ -24,6 +24,7 @@ struct OpenedListenSocket {
   common::UniqueFd fd;
   std::string address;  // "0.0.0.0" or "::"
   std::uint16_t port = 0;
+  bool receive_only = false;  // a broadcast/multicast client socket (broadcast_sockets.h)
 };
 
 // Binds the wildcard address of each enabled family with kernel receive

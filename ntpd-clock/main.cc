@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/text_file.h"
+#include "ntpd-clock/broadcast_sockets.h"
 #include "ntpd-clock/cli_options.h"
 #include "ntpd-clock/clock_linux.h"
 #include "ntpd-clock/clock_process.h"
@@ -160,6 +161,11 @@ int run(const Options& options) {
   net_config.set_access_config(access_config_text(*config, *resolved));
   *net_config.mutable_dns() = load_dns_config(*config);
   add_keys(*keys, options, *config, &net_config);
+  if (net_config.has_broadcast_client() &&
+      !open_broadcast_client_sockets(broadcast_client_sockets_for(options, *config), &sockets,
+                                     &error)) {
+    common::logf(LOG_WARNING, "IO: %s", error.c_str());
+  }
   SpawnSpec spawn{net_program.get(), {}, {}, net_environment()};
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     spawn.listen_fds.push_back(sockets[i].fd.get());
@@ -167,6 +173,7 @@ int run(const Options& options) {
     listen->set_fd(kNetFirstListenFd + static_cast<int>(i));
     listen->set_address(sockets[i].address);
     listen->set_port(sockets[i].port);
+    if (sockets[i].receive_only) listen->set_receive_only(true);
   }
   spawn.argv = {"ntpd-net",
                 "--ipc-fd",

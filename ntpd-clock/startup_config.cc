@@ -73,6 +73,7 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
     if (a.family != common::AddressFamily::kAny) {
       out->set_address_family(a.family == common::AddressFamily::kIpv4 ? 4 : 6);
     }
+    if (a.ttl) out->set_ttl(static_cast<std::uint32_t>(*a.ttl));
     if (a.refclock) {
       out->set_kind(ipc::ASSOCIATION_KIND_LOCAL_CLOCK);
       out->set_stratum(static_cast<std::uint32_t>(
@@ -81,7 +82,8 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
       out->set_kind(to_ipc(a.kind));
     }
   }
-  net.set_tos_maxclock(config.tos.maxclock.value_or(kDefaultMaxClock));
+  net.set_tos_maxclock(static_cast<std::uint32_t>(config.tos.maxclock.value_or(kDefaultMaxClock)));
+  add_broadcast_and_orphan(options, config, &net);
   return net;
 }
 
@@ -109,6 +111,37 @@ ipc::DnsConfig dns_config_for(const common::ResolvConf& resolv, const common::Ho
     for (const auto& address : entry.addresses) out->add_addresses(address);
   }
   return dns;
+}
+
+void add_broadcast_and_orphan(const Options& options, const common::NtpConfig& config,
+                              ipc::NetConfig* net) {
+  if (config.tos.orphan) net->set_orphan_stratum(static_cast<std::uint32_t>(*config.tos.orphan));
+  if (config.tos.orphanwait_s) {
+    net->set_orphan_wait_s(static_cast<std::uint32_t>(*config.tos.orphanwait_s));
+  }
+  const common::TosConfig& tos = config.tos;
+  // Seconds to ns, bounded so the conversion cannot overflow; ntpd-net
+  // checks the real range.
+  auto ns = [](double s) { return static_cast<std::int64_t>(std::clamp(s, 0.0, 1e6) * 1e9); };
+  if (tos.mindist_s) net->set_tos_mindist_ns(ns(*tos.mindist_s));
+  if (tos.maxdist_s) net->set_tos_maxdist_ns(ns(*tos.maxdist_s));
+  if (tos.minclock) net->set_tos_minclock(static_cast<std::uint32_t>(*tos.minclock));
+  if (tos.minsane) net->set_tos_minsane(static_cast<std::uint32_t>(*tos.minsane));
+  if (tos.floor) net->set_tos_floor(static_cast<std::uint32_t>(*tos.floor));
+  if (tos.ceiling) net->set_tos_ceiling(static_cast<std::uint32_t>(*tos.ceiling));
+  const bool enabled = config.broadcast_client || options.broadcast_client ||
+                       options.multicast_client || !config.multicast_groups.empty() ||
+                       config.flags.bclient.value_or(false);
+  if (!enabled) return;
+  ipc::BroadcastClientConfig* b = net->mutable_broadcast_client();
+  b->set_enabled(true);
+  b->set_novolley(config.broadcast_client_novolley);
+  // -r wins over broadcastdelay; ntpd's default is 4 ms. Bounded to 1 s.
+  const double delay_s = std::clamp(
+      options.broadcast_delay_s.value_or(config.broadcast_delay_s.value_or(0.004)), 0.0, 1.0);
+  b->set_delay_ns(static_cast<std::int64_t>(delay_s * 1e9));
+  // ntpd: broadcast clients need authentication unless -A or `disable auth`.
+  b->set_require_auth(options.auth_required && config.flags.auth.value_or(true));
 }
 
 std::string access_config_text(const common::NtpConfig& config,

@@ -39,6 +39,11 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
 // parsed), with hosts entries only for the names the associations use.
 ipc::DnsConfig dns_config_for(const common::ResolvConf& resolv, const common::HostsTable& hosts,
                               const common::NtpConfig& config);
+// tos (orphan, orphanwait, distances, clock counts, floor, ceiling) and the
+// broadcast client switches (broadcastclient,
+// multicastclient, -b, -m, -r, broadcastdelay, -A / disable auth).
+void add_broadcast_and_orphan(const Options& options, const common::NtpConfig& config,
+                              ipc::NetConfig* net);
 
 // The access-control part of the configuration (restrict with hostnames
 // already replaced by `resolved` rules, discard, mru) as ntp.conf text.

@@ -47,6 +47,38 @@ std::uint32_t Engine::add(AssociationConfig config, common::UnixNs now,
   return config.id;
 }
 
+std::uint32_t Engine::add_broadcast_server(BroadcastServerConfig config, common::UnixNs now,
+                                           std::int64_t first_delay_ns) {
+  config.id = next_id_++;
+  broadcast_servers_.push_back(std::make_unique<BroadcastServer>(config, now, first_delay_ns));
+  return config.id;
+}
+
+std::uint32_t Engine::add_broadcast_client(BroadcastClientConfig config, common::UnixNs now,
+                                           std::int64_t startup_delay_ns) {
+  config.id = next_id_++;
+  config.precision_log2s = config_.precision_log2s;
+  config.max_distance_ns = config_.params.maxdist_ns;
+  auto client = std::make_unique<BroadcastClient>(config, now, startup_delay_ns);
+  client->set_system(sys_);
+  broadcast_clients_.push_back(std::move(client));
+  return config.id;
+}
+
+BroadcastClient* Engine::find_broadcast_client(std::uint32_t id) {
+  for (auto& c : broadcast_clients_) {
+    if (c->config().id == id) return c.get();
+  }
+  return nullptr;
+}
+
+ReceiveResult Engine::on_broadcast(std::uint32_t id, std::span<const std::uint8_t> bytes,
+                                   common::UnixNs receive_time, common::UnixNs now) {
+  BroadcastClient* c = find_broadcast_client(id);
+  if (c == nullptr) return ReceiveResult{};
+  return c->on_broadcast(bytes, receive_time, now);
+}
+
 void Engine::remove(std::uint32_t id) {
   std::erase_if(associations_, [id](const auto& a) { return a->config().id == id; });
 }
@@ -70,12 +102,32 @@ void Engine::poll(common::UnixNs now, const std::function<std::uint64_t()>& cook
     o.length = plan.length;
     out.push_back(o);
   }
+  for (auto& c : broadcast_clients_) {
+    if (!c->poll_due(now).due) continue;
+    const TransmitPlan plan = c->make_request(now, cookie());
+    if (!plan.send) continue;
+    Outgoing o;
+    o.association_id = c->config().id;
+    o.bytes = plan.bytes;
+    o.length = plan.length;
+    out.push_back(o);
+  }
+  for (auto& b : broadcast_servers_) {
+    if (!b->due(now)) continue;
+    Outgoing o;
+    o.association_id = b->config().id;
+    o.length = b->transmit(sys_, now, o.bytes);
+    if (o.length > 0) out.push_back(o);
+  }
 }
 
 ReceiveResult Engine::on_reply(std::uint32_t id, std::span<const std::uint8_t> bytes,
                                common::UnixNs receive_time, common::UnixNs now) {
   Association* a = find(id);
-  if (a == nullptr) return ReceiveResult{};
+  if (a == nullptr) {
+    BroadcastClient* c = find_broadcast_client(id);
+    return c != nullptr ? c->on_reply(bytes, receive_time, now) : ReceiveResult{};
+  }
   return a->on_reply(bytes, receive_time, now);
 }
 
@@ -105,6 +157,10 @@ std::optional<SystemSample> Engine::update_system(common::UnixNs now) {
     peers.push_back(a->summary(now));
     decision_ids_.push_back(a->config().id);
   }
+  for (const auto& c : broadcast_clients_) {
+    peers.push_back(c->summary(now));
+    decision_ids_.push_back(c->config().id);
+  }
   if (auto local = local_clock_summary(now)) peers.push_back(*local);
   SystemParams params = config_.params;
   params.orphan_wait_over = now.ns - started_.ns >= config_.orphan_wait_ns;
@@ -122,6 +178,7 @@ void Engine::on_clock_status(const ClockStatus& status, common::UnixNs now) {
   if (status.stepped) {
     // RFC 5905 A.5.5.1 rstclock after a step: every association starts over.
     for (auto& a : associations_) a->reset(now, 0);
+    for (auto& c : broadcast_clients_) c->reset(now, 0);
     state_.last_epoch_ns = std::numeric_limits<std::int64_t>::min();
   }
   refresh_system_vars();
@@ -132,7 +189,10 @@ void Engine::refresh_system_vars() {
   SystemVars sys;
   // We claim synchronization only when both sides agree: the system
   // process has a source and the clock process says the clock follows it.
-  sys.synchronized = adv.synchronized && clock_.synchronized;
+  // An orphan parent has no source to follow: it leads with the clock it
+  // has (ntpd timer() sets LEAP_NOWARNING itself), so it needs no such word.
+  sys.synchronized =
+      adv.synchronized && (clock_.synchronized || decision_.status == SyncStatus::kOrphanParent);
   sys.leap = sys.synchronized ? adv.leap : 3;
   sys.stratum = sys.synchronized ? adv.stratum : 16;
   sys.precision_log2s = config_.precision_log2s;
@@ -143,6 +203,7 @@ void Engine::refresh_system_vars() {
   sys.poll_log2s = clock_.poll_log2s;
   sys_ = sys;
   for (auto& a : associations_) a->set_system(sys_);
+  for (auto& c : broadcast_clients_) c->set_system(sys_);
 }
 
 SystemVars Engine::system_vars() const { return sys_; }
@@ -158,6 +219,8 @@ std::optional<PeerStatus> Engine::peer_status(std::uint32_t id) const {
 common::UnixNs Engine::next_wakeup() const {
   common::UnixNs next{last_update_.ns + kSystemIntervalNs};
   for (const auto& a : associations_) next = std::min(next, a->poll_due(next).next);
+  for (const auto& c : broadcast_clients_) next = std::min(next, c->poll_due(next).next);
+  for (const auto& b : broadcast_servers_) next = std::min(next, b->next());
   return next;
 }
 

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "ntpd-net/association.h"
+#include "ntpd-net/broadcast_client.h"
+#include "ntpd-net/broadcast_server.h"
 #include "ntpd-net/combine.h"
 #include "ntpd-net/server.h"
 
@@ -28,6 +30,9 @@ struct EngineConfig {
   std::int64_t orphan_wait_ns = 15 * common::kNsPerSecond;
   std::optional<std::uint8_t> local_clock_stratum;  // a 127.127.1.x server line
   std::uint32_t local_clock_refid = 0x7f7f0100;     // 127.127.1.0
+  // params.orphan_stratum (tos orphan): with no source once the orphan wait
+  // is over, we are the orphan parent and answer as synchronized at that
+  // stratum (RFC 5905 has no orphan mode; this is ntpd's, see combine.h).
 };
 
 // Where ntpd-net should send one request.
@@ -54,6 +59,19 @@ class Engine {
   std::uint32_t add(AssociationConfig config, common::UnixNs now, std::int64_t startup_delay_ns);
   void remove(std::uint32_t id);
   Association* find(std::uint32_t id);
+
+  // Broadcast (RFC 5905 mode 5). A server line `broadcast ADDRESS`: poll()
+  // yields its packets (built from system_vars(), only while synchronized).
+  std::uint32_t add_broadcast_server(BroadcastServerConfig config, common::UnixNs now,
+                                     std::int64_t first_delay_ns);
+  // A broadcast-client association mobilized by the shell; poll() yields
+  // its volley requests, on_reply() takes the answers.
+  std::uint32_t add_broadcast_client(BroadcastClientConfig config, common::UnixNs now,
+                                     std::int64_t startup_delay_ns);
+  BroadcastClient* find_broadcast_client(std::uint32_t id);
+  // A mode 5 packet for broadcast client `id`.
+  ReceiveResult on_broadcast(std::uint32_t id, std::span<const std::uint8_t> bytes,
+                             common::UnixNs receive_time, common::UnixNs now);
 
   // Requests due at `now`; `cookie` draws the random transmit timestamps.
   void poll(common::UnixNs now, const std::function<std::uint64_t()>& cookie,
@@ -83,6 +101,8 @@ class Engine {
   EngineConfig config_;
   common::UnixNs started_;
   std::vector<std::unique_ptr<Association>> associations_;
+  std::vector<std::unique_ptr<BroadcastServer>> broadcast_servers_;
+  std::vector<std::unique_ptr<BroadcastClient>> broadcast_clients_;
   std::uint32_t next_id_ = 1;
   SystemState state_;
   SystemDecision decision_;

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "ntpd-net/access_control.h"
+#include "ntpd-net/engine_options.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -63,7 +64,8 @@ EngineShell::EngineShell(event_base* base, SampleSink sink, PeerSender peer_send
                        [this](std::uint32_t id) { demobilize(id); },
                        [this](const common::ConfigAddress& ip) { return in_use(ip); },
                        [this](std::uint32_t id) { return observe(id); },
-                   }) {}
+                   }),
+      broadcast_(base) {}
 
 namespace {
 
@@ -88,6 +90,7 @@ bool same_endpoint(const sockaddr_storage& a, const sockaddr_storage& b) {
 bool EngineShell::on_listen_datagram(std::span<const std::uint8_t> bytes,
                                      const sockaddr_storage& from, common::UnixNs received) {
   if (!engine_) return false;
+  if (broadcast_.on_datagram(bytes, from, received)) return true;
   for (auto& [id, peer] : peers_) {
     if (peer->socket || !same_endpoint(peer->address.storage, from)) continue;
     const ReceiveResult result = engine_->on_reply(id, bytes, received, realtime_now());
@@ -111,12 +114,17 @@ void EngineShell::configure(const ipc::NetConfig& config) {
           static_cast<std::uint8_t>(std::min<std::uint32_t>(a.stratum(), 15));
     }
   }
+  apply_engine_options(config, &engine_config);
   const common::UnixNs now = realtime_now();
   engine_.emplace(engine_config, now);
   names_.configure(config, now);
   for (const auto& a : config.associations()) {
-    if (!is_local_clock(a)) add_server(a, now);
+    if (!is_local_clock(a) && a.kind() != ipc::ASSOCIATION_KIND_BROADCAST) add_server(a, now);
   }
+  broadcast_.configure(config, *engine_, now, [this] {
+    run_system(realtime_now());
+    arm_timer();
+  });
   if (engine_config.local_clock_stratum) {
     common::logf(LOG_NOTICE, "PEER: local clock 127.127.1.0 at stratum %u as fallback reference",
                  static_cast<unsigned>(*engine_config.local_clock_stratum));
@@ -234,6 +242,7 @@ void EngineShell::on_timer() {
   std::vector<Outgoing> requests;
   engine_->poll(now, random_u64, requests);
   for (const auto& request : requests) {
+    if (broadcast_.send(request)) continue;
     auto it = peers_.find(request.association_id);
     if (it == peers_.end()) continue;
     Peer& peer = *it->second;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "ntpd-net/broadcast_shell.h"
 #include "ntpd-net/client_io.h"
 #include "ntpd-net/engine.h"
 #include "ntpd-net/name_sources.h"
@@ -82,6 +83,7 @@ class EngineShell {
   std::unique_ptr<event, EventFree> timer_;
   SourceHook source_hook_;
   NameSources names_;
+  BroadcastShell broadcast_;  // after engine_: it holds a pointer to it
 };
 
 ipc::Sample to_ipc_sample(const SystemSample& sample);

@@ -72,7 +72,7 @@ class NetProcess {
   }
   static void on_udp(evutil_socket_t, short, void* arg) {
     auto* slot = static_cast<EndpointSlot*>(arg);
-    slot->owner->serve(*slot->endpoint);
+    slot->owner->serve(*slot->endpoint, slot->receive_only);
   }
 
   void on_config(const ipc::NetConfig& config) {
@@ -103,6 +103,7 @@ class NetProcess {
       auto slot = std::make_unique<EndpointSlot>();
       slot->owner = this;
       slot->address = listen.address();
+      slot->receive_only = listen.receive_only();
       slot->endpoint = std::make_unique<UdpEndpoint>(
           common::UniqueFd(listen.fd()), label,
           listen.address().find(':') != std::string::npos ? AF_INET6 : AF_INET);
@@ -112,7 +113,8 @@ class NetProcess {
         common::logf(LOG_ERR, "IO: cannot watch %s", label.c_str());
         continue;
       }
-      common::logf(LOG_INFO, "IO: serving on %s", label.c_str());
+      common::logf(LOG_INFO, "IO: %s on %s",
+                   slot->receive_only ? "receiving broadcasts" : "serving", label.c_str());
       endpoints_.push_back(std::move(slot));
     }
     common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets", endpoints_.size());
@@ -133,7 +135,7 @@ class NetProcess {
   // a wildcard one for whatever the kernel's route picks.
   std::uint32_t local_refid_for_peer(const ServerAddress& peer) const {
     for (const auto& slot : endpoints_) {
-      if (slot->endpoint->family() != peer.storage.ss_family) continue;
+      if (slot->endpoint->family() != peer.storage.ss_family || slot->receive_only) continue;
       if (slot->address != "0.0.0.0" && slot->address != "::") {
         if (const auto bound = parse_server_address(slot->address, 0)) return bound->refid;
       }
@@ -144,20 +146,22 @@ class NetProcess {
   // Symmetric peers send from our port 123 to theirs.
   bool send_from_listen_socket(const ServerAddress& to, std::span<const std::uint8_t> bytes) {
     for (const auto& slot : endpoints_) {
-      if (slot->endpoint->family() != to.storage.ss_family) continue;
+      if (slot->endpoint->family() != to.storage.ss_family || slot->receive_only) continue;
       return ::sendto(slot->endpoint->fd(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
                       reinterpret_cast<const sockaddr*>(&to.storage), to.length) >= 0;
     }
     return false;
   }
 
-  void serve(UdpEndpoint& endpoint) {
+  // A receive-only socket (bound to a broadcast or multicast address)
+  // passes mode 5 packets to the engine and never answers anything.
+  void serve(UdpEndpoint& endpoint, bool receive_only) {
     if (!server_path_) return;
     ServerPath& path = *server_path_;
     endpoint.drain(
         [&](std::span<const std::uint8_t> request, const sockaddr_storage& from,
             common::UnixNs received, std::span<std::uint8_t> reply) -> std::size_t {
-          if (engine_.on_listen_datagram(request, from, received)) return 0;
+          if (engine_.on_listen_datagram(request, from, received) || receive_only) return 0;
           return path.handle(request, from, received, system_vars(), reply);
         },
         [&](std::span<std::uint8_t> reply, std::size_t length) {
@@ -170,6 +174,7 @@ class NetProcess {
   struct EndpointSlot {
     NetProcess* owner = nullptr;
     std::string address;  // what the socket is bound to (numeric)
+    bool receive_only = false;
     std::unique_ptr<UdpEndpoint> endpoint;
     EventHandle event;
   };

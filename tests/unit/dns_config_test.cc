@@ -58,12 +58,12 @@ TEST(DnsConfig, NetConfigCarriesMaxclockAndFamily) {
                               parse("tos maxclock 5\npool -4 pool.test\nserver -6 a.test\n"
                                     "server b.test\n"),
                               0);
-  EXPECT_EQ(net.tos_maxclock(), 5);
+  EXPECT_EQ(net.tos_maxclock(), 5u);
   ASSERT_EQ(net.associations_size(), 3);
   EXPECT_EQ(net.associations(0).address_family(), 4u);
   EXPECT_EQ(net.associations(1).address_family(), 6u);
   EXPECT_FALSE(net.associations(2).has_address_family());
-  EXPECT_EQ(clock::build_net_config(options, parse("pool pool.test\n"), 0).tos_maxclock(), 10);
+  EXPECT_EQ(clock::build_net_config(options, parse("pool pool.test\n"), 0).tos_maxclock(), 10u);
 }
 
 TEST(DnsConfig, MissingFieldsGiveGlibcDefaultsAndNoNameserver) {
