@@ -49,8 +49,8 @@ void Engine::poll(common::UnixNs now, const std::function<std::uint64_t()>& cook
     if (!plan.send) continue;
     Outgoing o;
     o.association_id = a->config().id;
-    o.bytes = plan.bytes;
-    o.length = plan.length;
+    std::copy_n(plan.bytes.begin(), std::min(plan.length, plan.bytes.size()), o.bytes.begin());
+    o.length = std::min(plan.length, plan.bytes.size());
     out.push_back(o);
   }
 }

@@ -30,10 +30,12 @@ struct EngineConfig {
   std::uint32_t local_clock_refid = 0x7f7f0100;     // 127.127.1.0
 };
 
-// Where ntpd-net should send one request.
+// Where ntpd-net should send one request. The buffer has room for the
+// longest RFC 5905 section 7.3 MAC trailer, which the shell appends for an
+// association with a key (association_auth.h).
 struct Outgoing {
   std::uint32_t association_id = 0;
-  std::array<std::uint8_t, kHeaderBytes> bytes{};
+  std::array<std::uint8_t, kHeaderBytes + kMacSha1Bytes> bytes{};
   std::size_t length = 0;
 };
 

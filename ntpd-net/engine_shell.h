@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "ntpd-net/association_auth.h"
 #include "ntpd-net/client_io.h"
 #include "ntpd-net/engine.h"
 #include "proto/ntpd.pb.h"
@@ -34,7 +35,9 @@ class EngineShell {
   EngineShell& operator=(const EngineShell&) = delete;
 
   // Builds the engine from NetConfig's associations and starts polling.
-  void configure(const ipc::NetConfig& config);
+  // `keys` and `trusted` authenticate the associations with `key N`; one
+  // whose key is missing or untrusted is logged once and never polled.
+  void configure(const ipc::NetConfig& config, const KeyStore& keys, const TrustedKeys& trusted);
   void on_clock_status(const ClockStatus& status);
   // A datagram that arrived on a listening socket: true if it came from a
   // configured symmetric peer (port 123) and was taken by its association.
@@ -52,9 +55,15 @@ class EngineShell {
     ServerAddress address;
     std::optional<ClientSocket> socket;
     std::unique_ptr<event, EventFree> readable;
+    std::optional<AssociationAuth> auth;  // set for `key N`: sign requests, check replies
+    LogThrottle auth_log{60 * common::kNsPerSecond};
   };
 
-  void add_server(const ipc::Association& association, common::UnixNs now);
+  void add_server(const ipc::Association& association, common::UnixNs now, const KeyStore& keys,
+                  const TrustedKeys& trusted);
+  // RFC 5905 A.5.1.1 TEST5 for a peer with a key: false (with a throttled
+  // log line naming the peer and why) when the reply must be dropped.
+  bool authentic(Peer& peer, std::span<const std::uint8_t> bytes, common::UnixNs now);
   void on_timer();
   void on_readable(Peer& peer);
   void run_system(common::UnixNs now);
