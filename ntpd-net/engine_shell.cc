@@ -252,12 +252,12 @@ bool EngineShell::authentic(Peer& peer, std::span<const std::uint8_t> bytes, com
     if (verdict == ReplyAuth::kWrongKeyId || verdict == ReplyAuth::kBadMac) {
       why += " (key " + std::to_string(reply_key) + ")";
     }
-    common::logf(LOG_NOTICE,
-                 "PEER: %s: reply dropped: %s: %s, expected a MAC with key %u; %llu more "
-                 "dropped since the last report",
+    const std::string held =
+        held_back > 0 ? "; " + std::to_string(held_back) + " more since the last report" : "";
+    common::logf(LOG_NOTICE, "PEER: %s: reply dropped: %s: %s, expected a MAC with key %u%s",
                  peer.address.text.c_str(),
                  std::string(to_string(OnWireTest::kAuthentication)).c_str(), why.c_str(),
-                 peer.auth->key_id(), static_cast<unsigned long long>(held_back));
+                 peer.auth->key_id(), held.c_str());
   }
   return false;
 }
