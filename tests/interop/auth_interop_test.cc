@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -467,6 +468,8 @@ struct UnusableKeyCase {
   const char* name;
 };
 
+void PrintTo(const UnusableKeyCase& c, std::ostream* out) { *out << c.name; }
+
 class UnusableKeyTest : public AuthInteropTest,
                         public ::testing::WithParamInterface<UnusableKeyCase> {};
 
@@ -505,6 +508,8 @@ struct RefusalCase {
   const char* reason;  // as our log words it
   const char* name;
 };
+
+void PrintTo(const RefusalCase& c, std::ostream* out) { *out << c.name; }
 
 class RefusedReplyTest : public AuthInteropTest,
                          public ::testing::WithParamInterface<RefusalCase> {};
