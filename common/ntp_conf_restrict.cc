@@ -148,7 +148,9 @@ bool parse_restrict_flags(LineCursor& line, RestrictRule& rule, bool& ippeerlimi
   return true;
 }
 
-// Lines with equal keys configure the same access-list entry.
+// Lines with equal keys configure the same access-list entry. As in ntpd
+// (RESM_NTPONLY is a match flag, not a restriction), an ntpport line and a
+// plain line for the same address and mask are two entries.
 std::string target_key(const RestrictRule& rule) {
   std::string key(1, static_cast<char>('0' + static_cast<int>(rule.target)));
   key += static_cast<char>('0' + static_cast<int>(rule.family));
@@ -163,6 +165,7 @@ std::string target_key(const RestrictRule& rule) {
       key += rule.hostname + "/" + (rule.hostname_mask ? rule.hostname_mask->to_string() : "");
       break;
   }
+  if (rule.flags.ntpport) key += "/ntpport";
   return key;
 }
 
@@ -213,7 +216,10 @@ bool parse_restrict(LineCursor& line, ParseState& state, bool unrestrict) {
                                ": no earlier restrict line for this target; ignored");
       return true;
     }
+    // ntpport chose the entry; it is not a flag to clear from it.
+    const bool ntpport = existing->flags.ntpport;
     clear_flags(existing->flags, rule.flags);
+    existing->flags.ntpport = ntpport;
     if (ippeerlimit_named) existing->ippeerlimit.reset();
     return true;
   }

@@ -31,12 +31,18 @@ int check_config(const Options& options) {
   const auto parsed = common::parse_ntp_conf(options.config_path_or_default(),
                                              common::FileReader(read_config_file));
   for (const auto& d : parsed.diagnostics) std::printf("%s\n", d.to_string().c_str());
+  // The keys file and every `key N`, as the daemon would check them at start.
+  const auto keys_path = effective_paths(options, parsed.config).keys_file;
+  const common::ParsedKeys keys = keys_path ? read_keys_file(*keys_path) : common::ParsedKeys{};
+  for (const auto& d : keys.diagnostics) std::printf("%s\n", d.to_string().c_str());
+  const auto key_problems = association_key_problems(parsed.config, keys.keys, options, keys_path);
+  for (const auto& d : key_problems) std::printf("%s\n", d.to_string().c_str());
   // Defaults that change what the daemon does are shown as in effect.
   common::NtpConfig effective = parsed.config;
   effective.flags.rtc = effective.flags.rtc.value_or(true);
   std::printf("# effective configuration of %s\n%s", options.config_path_or_default().c_str(),
               common::describe_config(effective).c_str());
-  return parsed.has_errors() || parsed.fatal ? 1 : 0;
+  return parsed.has_errors() || parsed.fatal || keys.has_errors() || !key_problems.empty() ? 1 : 0;
 }
 
 std::vector<std::string> net_environment() {
@@ -157,6 +163,9 @@ int run(const Options& options) {
   if (!resolved) return fail(notifier, error);
   auto keys = load_keys(paths.keys_file, &error);
   if (!keys) return fail(notifier, error);
+  for (const auto& d : association_key_problems(*config, *keys, options, paths.keys_file)) {
+    common::logf(LOG_ERR, "KEYS: %s", d.to_string().c_str());
+  }
   ipc::NetConfig net_config = build_net_config(options, *config, log_priority);
   net_config.set_access_config(access_config_text(*config, *resolved));
   *net_config.mutable_dns() = load_dns_config(*config);

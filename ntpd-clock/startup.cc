@@ -123,18 +123,25 @@ std::optional<std::vector<common::RestrictRule>> resolve_restrict_hostnames(
   return out;
 }
 
+common::ParsedKeys read_keys_file(const std::string& path) {
+  std::string read_error;
+  auto text = common::read_text_file(path, &read_error);
+  if (!text) {
+    common::ParsedKeys unreadable;
+    unreadable.diagnostics.push_back(common::KeysDiagnostic{
+        common::KeysDiagnostic::Severity::kError, path, 0, 0, "cannot read: " + read_error});
+    return unreadable;
+  }
+  common::ParsedKeys parsed = common::parse_keys_file_text(path, *text);
+  // ASCII keys were copied out of this buffer: wipe it.
+  explicit_bzero(text->data(), text->size());
+  return parsed;
+}
+
 std::optional<std::vector<common::SymmetricKey>> load_keys(const std::optional<std::string>& path,
                                                            std::string* error) {
   if (!path) return std::vector<common::SymmetricKey>{};
-  std::string read_error;
-  auto text = common::read_text_file(*path, &read_error);
-  if (!text) {
-    *error = "cannot read keys file " + *path + ": " + read_error;
-    return std::nullopt;
-  }
-  common::ParsedKeys parsed = common::parse_keys_file_text(*path, *text);
-  // ASCII keys were copied out of this buffer: wipe it.
-  explicit_bzero(text->data(), text->size());
+  common::ParsedKeys parsed = read_keys_file(*path);
   for (const auto& d : parsed.diagnostics)
     common::logf(LOG_WARNING, "KEYS: %s", d.to_string().c_str());
   if (parsed.has_errors()) {

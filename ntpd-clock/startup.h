@@ -45,6 +45,10 @@ bool prepare_jail(const std::string& dir, std::string* error);
 std::optional<std::vector<common::RestrictRule>> resolve_restrict_hostnames(
     const common::NtpConfig& config, std::string* error);
 
+// Reads and parses the keys file; an unreadable file is one error
+// diagnostic. The read buffer is wiped. Used by load_keys and --check-config.
+common::ParsedKeys read_keys_file(const std::string& path);
+
 // Reads and parses the keys file, logging every diagnostic (never a key).
 // No path: no keys. An unreadable file or a file with errors is fatal.
 std::optional<std::vector<common::SymmetricKey>> load_keys(const std::optional<std::string>& path,

@@ -169,6 +169,38 @@ void add_keys(const std::vector<common::SymmetricKey>& keys, const Options& opti
   for (std::uint16_t id : options.trusted_keys) net->add_trusted_keys(id);
 }
 
+std::vector<common::ConfigDiagnostic> association_key_problems(
+    const common::NtpConfig& config, const std::vector<common::SymmetricKey>& keys,
+    const Options& options, const std::optional<std::string>& keys_path) {
+  std::vector<common::ConfigDiagnostic> problems;
+  for (const auto& a : config.associations) {
+    if (!a.key_id) continue;
+    const std::uint32_t id = *a.key_id;
+    const bool loaded = std::any_of(keys.begin(), keys.end(),
+                                    [id](const common::SymmetricKey& k) { return k.id == id; });
+    const bool trusted = std::find(config.trusted_keys.begin(), config.trusted_keys.end(), id) !=
+                             config.trusted_keys.end() ||
+                         std::find(options.trusted_keys.begin(), options.trusted_keys.end(), id) !=
+                             options.trusted_keys.end();
+    std::string why;
+    if (!loaded) {
+      why = keys_path ? "is not in the keys file " + *keys_path : "needs a keys file (keys or -k)";
+    } else if (!trusted) {
+      why = "is not trusted (add it to trustedkey)";
+    } else {
+      continue;
+    }
+    const std::string what = a.kind == common::AssociationKind::kPeer   ? "peer"
+                             : a.kind == common::AssociationKind::kPool ? "pool"
+                                                                        : "server";
+    problems.push_back(common::ConfigDiagnostic{
+        common::ConfigDiagnostic::Severity::kError, a.location.file, a.location.line, 0,
+        what + " " + a.host + " key " + std::to_string(id) + ": key " + std::to_string(id) + " " +
+            why + "; this association will not be polled"});
+  }
+  return problems;
+}
+
 std::optional<FilegenSettings> loopstats_settings(const common::NtpConfig& config,
                                                   const std::optional<std::string>& stats_dir) {
   if (!stats_dir) return std::nullopt;

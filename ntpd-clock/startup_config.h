@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/keys_file.h"
+#include "common/ntp_conf.h"
 #include "common/ntp_conf_types.h"
 #include "common/resolv_conf.h"
 #include "ntpd-clock/cli_options.h"
@@ -54,6 +55,14 @@ std::string access_config_text(const common::NtpConfig& config,
 // ntpd-net.
 void add_keys(const std::vector<common::SymmetricKey>& keys, const Options& options,
               const common::NtpConfig& config, ipc::NetConfig* net);
+
+// The `key N` options of server/peer lines that ntpd-net cannot use, one
+// error per line naming its file:line: key N missing from the keys file
+// (or no keys file at all), or not trusted (trustedkey, -t). ntpd-net never
+// polls such an association, since it must not send unauthenticated.
+std::vector<common::ConfigDiagnostic> association_key_problems(
+    const common::NtpConfig& config, const std::vector<common::SymmetricKey>& keys,
+    const Options& options, const std::optional<std::string>& keys_path);
 
 // Whether loopstats are written and how (`statistics loopstats` or
 // `filegen loopstats ... enable`, and a statsdir); nullopt when off.

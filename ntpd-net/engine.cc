@@ -7,6 +7,15 @@
 namespace ntpd::net {
 namespace {
 
+// A request for the shell; the buffer leaves room for the MAC it may add.
+Outgoing outgoing_for(std::uint32_t association_id, const TransmitPlan& plan) {
+  Outgoing o;
+  o.association_id = association_id;
+  o.length = std::min(plan.length, plan.bytes.size());
+  std::copy_n(plan.bytes.begin(), o.length, o.bytes.begin());
+  return o;
+}
+
 // The local clock offers a fresh zero-offset sample once per this interval
 // (ntpd polls the LOCAL driver at 2^6 s).
 constexpr std::int64_t kLocalClockIntervalNs = 64 * common::kNsPerSecond;
@@ -95,22 +104,12 @@ void Engine::poll(common::UnixNs now, const std::function<std::uint64_t()>& cook
   for (auto& a : associations_) {
     if (!a->poll_due(now).due) continue;
     const TransmitPlan plan = a->make_request(now, cookie());
-    if (!plan.send) continue;
-    Outgoing o;
-    o.association_id = a->config().id;
-    o.bytes = plan.bytes;
-    o.length = plan.length;
-    out.push_back(o);
+    if (plan.send) out.push_back(outgoing_for(a->config().id, plan));
   }
   for (auto& c : broadcast_clients_) {
     if (!c->poll_due(now).due) continue;
     const TransmitPlan plan = c->make_request(now, cookie());
-    if (!plan.send) continue;
-    Outgoing o;
-    o.association_id = c->config().id;
-    o.bytes = plan.bytes;
-    o.length = plan.length;
-    out.push_back(o);
+    if (plan.send) out.push_back(outgoing_for(c->config().id, plan));
   }
   for (auto& b : broadcast_servers_) {
     if (!b->due(now)) continue;

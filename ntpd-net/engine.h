@@ -35,10 +35,12 @@ struct EngineConfig {
   // stratum (RFC 5905 has no orphan mode; this is ntpd's, see combine.h).
 };
 
-// Where ntpd-net should send one request.
+// Where ntpd-net should send one request. The buffer has room for the
+// longest RFC 5905 section 7.3 MAC trailer, which the shell appends for an
+// association with a key (association_auth.h).
 struct Outgoing {
   std::uint32_t association_id = 0;
-  std::array<std::uint8_t, kHeaderBytes> bytes{};
+  std::array<std::uint8_t, kHeaderBytes + kMacSha1Bytes> bytes{};
   std::size_t length = 0;
 };
 

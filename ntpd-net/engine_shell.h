@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "ntpd-net/broadcast_shell.h"
+#include "ntpd-net/association_auth.h"
 #include "ntpd-net/client_io.h"
 #include "ntpd-net/engine.h"
 #include "ntpd-net/name_sources.h"
@@ -42,7 +43,9 @@ class EngineShell {
 
   // Builds the engine from NetConfig's associations and starts polling;
   // host names go to the resolver and are mobilized as they resolve.
-  void configure(const ipc::NetConfig& config);
+  // `keys` and `trusted` authenticate the associations with `key N`; one
+  // whose key is missing or untrusted is logged once and never polled.
+  void configure(const ipc::NetConfig& config, const KeyStore& keys, const TrustedKeys& trusted);
   void on_clock_status(const ClockStatus& status);
   // A datagram that arrived on a listening socket: true if it came from a
   // configured symmetric peer (port 123) and was taken by its association.
@@ -61,6 +64,8 @@ class EngineShell {
     common::ConfigAddress ip;  // address, for restrict source and duplicate checks
     std::optional<ClientSocket> socket;
     std::unique_ptr<event, EventFree> readable;
+    std::optional<AssociationAuth> auth;  // set for `key N`: sign requests, check replies
+    LogThrottle auth_log{60 * common::kNsPerSecond};
   };
 
   void add_server(const ipc::Association& association, common::UnixNs now);
@@ -69,6 +74,9 @@ class EngineShell {
   void demobilize(std::uint32_t id);
   bool in_use(const common::ConfigAddress& address) const;
   MemberObservation observe(std::uint32_t id);
+  // RFC 5905 A.5.1.1 TEST5 for a peer with a key: false (with a throttled
+  // log line naming the peer and why) when the reply must be dropped.
+  bool authentic(Peer& peer, std::span<const std::uint8_t> bytes, common::UnixNs now);
   void on_timer();
   void on_readable(Peer& peer);
   void run_system(common::UnixNs now);
@@ -81,6 +89,8 @@ class EngineShell {
   std::optional<Engine> engine_;
   std::map<std::uint32_t, std::unique_ptr<Peer>> peers_;
   std::unique_ptr<event, EventFree> timer_;
+  KeyStore keys_;         // for `key N` on associations mobilized later (names, pools)
+  TrustedKeys trusted_;
   SourceHook source_hook_;
   NameSources names_;
   BroadcastShell broadcast_;  // after engine_: it holds a pointer to it

@@ -118,7 +118,10 @@ class NetProcess {
       endpoints_.push_back(std::move(slot));
     }
     common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets", endpoints_.size());
-    engine_.configure(config);
+    // The associations' keys: the same validated set the server path uses.
+    KeyStore keys;
+    for (const auto& key : access.keys) keys.add(key);
+    engine_.configure(config, keys, TrustedKeys(access.trusted_keys));
   }
 
   void on_clock_state(const ClockView& view) {

@@ -99,5 +99,23 @@ TEST_F(SyncTest, SymmetricPeersSynchronize) {
   EXPECT_EQ(server->refid, kRefidLocalClock);
 }
 
+// The same with `key 2` (SHA1) on both peer lines: every mode 1/2 packet
+// carries the MAC (RFC 5905 section 7.3), and neither side drops one.
+TEST_F(SyncTest, SymmetricPeersWithKeySynchronize) {
+  const std::string keys = dir_.file("ntp.keys");
+  ASSERT_TRUE(write_file(keys, "2 SHA1 0123456789abcdef0123456789abcdef01234567\n"));
+  ASSERT_EQ(::chmod(keys.c_str(), 0600), 0);
+  const std::string auth = "keys " + keys + "\ntrustedkey 2\n";
+  start(auth + "peer 127.0.0.2 key 2 minpoll 3 maxpoll 4\n",
+        auth + "peer 127.0.0.1 key 2 minpoll 3 maxpoll 4\n");
+  ASSERT_TRUE(wait_synchronized("127.0.0.1", 11, milliseconds(40'000))) << logs();
+  ASSERT_TRUE(wait_synchronized("127.0.0.2", 12, milliseconds(60'000))) << logs();
+  const auto follower = query("127.0.0.2");
+  ASSERT_TRUE(follower);
+  EXPECT_EQ(follower->refid, kRefidServer);
+  EXPECT_NE(logs().find("PEER: peer 127.0.0.1 key 2 SHA1"), std::string::npos) << logs();
+  EXPECT_EQ(logs().find("TEST5"), std::string::npos) << logs();
+}
+
 }  // namespace
 }  // namespace ntpd::systest

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/ntp_conf.h"
+
 namespace ntpd::net {
 namespace {
 
@@ -220,6 +222,72 @@ TEST(RestrictTest, NtpportEntriesMatchOnlyPort123AndComeFirst) {
                             {"203.0.113.1", 1023, "limited"},
                             {"2001:db8::1", 123, "ntpport kod"},
                         });
+}
+
+// From ntp.conf text through the parser (and its describe_config round
+// trip, which is how ntpd-net receives the rules): ntpport is part of the
+// merge key, so `restrict X` and `restrict X ntpport` are two entries.
+TEST(RestrictTest, NtpportIsPartOfTheMergeKey) {
+  struct Case {
+    const char* name;
+    const char* conf;
+    std::size_t rules;
+    std::vector<Probe> probes;
+  };
+  const std::vector<Case> cases = {
+      {"plain lines merge",
+       "restrict 192.0.2.0 mask 255.255.255.0 noquery\n"
+       "restrict 192.0.2.0 mask 255.255.255.0 nomodify\n",
+       1,
+       {{"192.0.2.1", 123, "noquery nomodify"}, {"192.0.2.1", 5000, "noquery nomodify"}}},
+      {"ntpport lines merge",
+       "restrict 192.0.2.0 mask 255.255.255.0 ntpport noquery\n"
+       "restrict 192.0.2.0 mask 255.255.255.0 ntpport nomodify\n",
+       1,
+       {{"192.0.2.1", 123, "ntpport noquery nomodify"}, {"192.0.2.1", 5000, ""}}},
+      {"ntpport and plain stay apart",
+       "restrict 192.0.2.0 mask 255.255.255.0 noquery\n"
+       "restrict 192.0.2.0 mask 255.255.255.0 ntpport ignore\n",
+       2,
+       {{"192.0.2.1", 123, "ntpport ignore"}, {"192.0.2.1", 5000, "noquery"}}},
+      {"plain after ntpport",
+       "restrict 2001:db8::1 ntpport nopeer\n"
+       "restrict 2001:db8::1 kod\n",
+       2,
+       {{"2001:db8::1", 123, "ntpport nopeer"}, {"2001:db8::1", 40000, "kod"}}},
+      {"default too",
+       "restrict default ntpport noserve\nrestrict default limited\n",
+       2,
+       {{"198.51.100.1", 123, "ntpport noserve"}, {"198.51.100.1", 1024, "limited"}}},
+      {"unrestrict picks the ntpport entry",
+       "restrict 192.0.2.7 noquery nomodify\n"
+       "restrict 192.0.2.7 ntpport noquery nomodify\n"
+       "unrestrict 192.0.2.7 ntpport noquery\n",
+       2,
+       {{"192.0.2.7", 123, "ntpport nomodify"}, {"192.0.2.7", 2000, "noquery nomodify"}}},
+      {"unrestrict picks the plain entry",
+       "restrict 192.0.2.7 noquery\n"
+       "restrict 192.0.2.7 ntpport noquery\n"
+       "unrestrict 192.0.2.7 noquery\n",
+       2,
+       {{"192.0.2.7", 123, "ntpport noquery"}, {"192.0.2.7", 2000, ""}}},
+  };
+  const auto no_includes = [](const std::string&, std::string* e) -> std::optional<std::string> {
+    *e = "no includes";
+    return std::nullopt;
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const auto parsed = common::parse_ntp_conf_text("t.conf", c.conf, no_includes);
+    ASSERT_FALSE(parsed.has_errors());
+    EXPECT_EQ(parsed.config.restrictions.size(), c.rules);
+    expect_matches(RestrictTable(parsed.config.restrictions), c.probes);
+    const auto again = common::parse_ntp_conf_text(
+        "described", common::describe_config(parsed.config), no_includes);
+    ASSERT_FALSE(again.has_errors());
+    EXPECT_EQ(again.config.restrictions.size(), c.rules);
+    expect_matches(RestrictTable(again.config.restrictions), c.probes);
+  }
 }
 
 // ntpd sorts by address before mask, so with a non-contiguous mask the

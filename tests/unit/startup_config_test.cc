@@ -30,6 +30,37 @@ TEST(EffectivePaths, CommandLineWinsOverNtpConf) {
   EXPECT_FALSE(paths.pid_file);
 }
 
+// `key N` on server/peer lines: missing or untrusted keys are errors
+// naming file:line; -t trusts as trustedkey does.
+TEST(AssociationKeyProblems, NamesTheLineOfEveryUnusableKey) {
+  const auto config = parse(
+      "trustedkey 1 2\n"
+      "server 192.0.2.1 key 1\n"
+      "server 192.0.2.2 key 3\n"
+      "peer 192.0.2.3 key 4\n"
+      "server 192.0.2.4 key 5\n"
+      "server 192.0.2.5\n");
+  const auto keys = common::parse_keys_file_text("k", "1 MD5 one\n4 SHA1 four\n5 MD5 five\n");
+  ASSERT_FALSE(keys.has_errors());
+  Options options;
+  options.trusted_keys = {5};
+  const auto problems = association_key_problems(config, keys.keys, options, "/etc/ntp.keys");
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].to_string(),
+            "test.conf:3: error: server 192.0.2.2 key 3: key 3 is not in the keys file "
+            "/etc/ntp.keys; this association will not be polled");
+  EXPECT_EQ(problems[1].to_string(),
+            "test.conf:4: error: peer 192.0.2.3 key 4: key 4 is not trusted (add it to "
+            "trustedkey); this association will not be polled");
+
+  const auto no_file = association_key_problems(config, {}, options, std::nullopt);
+  ASSERT_EQ(no_file.size(), 4u);
+  EXPECT_NE(no_file[0].message.find("key 1 needs a keys file (keys or -k)"), std::string::npos)
+      << no_file[0].message;
+  EXPECT_TRUE(
+      association_key_problems(parse("server 192.0.2.1\n"), {}, options, std::nullopt).empty());
+}
+
 TEST(LogPriority, DebugLevelsRaiseVerbosity) {
   EXPECT_EQ(log_priority_for(0), LOG_NOTICE);
   EXPECT_EQ(log_priority_for(1), LOG_INFO);
