@@ -115,7 +115,8 @@ int run(const Options& options) {
     }
   }
   std::vector<OpenedListenSocket> sockets;
-  if (!open_listen_sockets({!options.ipv6_only, !options.ipv4_only, 123, options.listen_interfaces},
+  if (!open_listen_sockets({!options.ipv6_only, !options.ipv4_only, 123, options.listen_interfaces,
+                            server_thread_count(options.server_threads)},
                            &sockets, &error)) {
     return fail(notifier, error);
   }
@@ -141,6 +142,7 @@ int run(const Options& options) {
     listen->set_fd(kNetFirstListenFd + static_cast<int>(i));
     listen->set_address(sockets[i].address);
     listen->set_port(sockets[i].port);
+    if (sockets[i].server_thread > 0) listen->set_server_thread(sockets[i].server_thread);
   }
   spawn.argv = {"ntpd-net",
                 "--ipc-fd",

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "ntpd-net/sandbox.h"
 #include "ntpd-net/server.h"
 #include "ntpd-net/server_path.h"
+#include "ntpd-net/server_workers.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -40,6 +42,10 @@ bool parse_number(std::string_view text, T* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// NetConfig's serving-thread numbers above this are refused (the clock
+// process opens at most kMaxServerThreads sockets per address).
+constexpr std::uint32_t kMaxServerThread = 64;
+
 class NetProcess {
  public:
   NetProcess(event_base* base, common::UniqueFd ipc_fd)
@@ -50,7 +56,11 @@ class NetProcess {
                                      [this] { on_clock_gone(); },
                                  }),
         engine_(
-            base, [this](const ipc::Sample& sample) { link_.send_sample(sample); },
+            base,
+            [this](const ipc::Sample& sample) {
+              link_.send_sample(sample);
+              publish_system_vars();
+            },
             [this](const ServerAddress& to, std::span<const std::uint8_t> bytes) {
               return send_from_listen_socket(to, bytes);
             },
@@ -59,6 +69,11 @@ class NetProcess {
   bool start() {
     ipc_event_.reset(event_new(base_, link_.fd(), EV_READ | EV_PERSIST, &NetProcess::on_ipc, this));
     return ipc_event_ && event_add(ipc_event_.get(), nullptr) == 0;
+  }
+
+  // Before the event loop's resources go: the threads read the snapshot.
+  void stop_workers() {
+    if (workers_) workers_->stop();
   }
 
   ClockLink& link() { return link_; }
@@ -81,6 +96,7 @@ class NetProcess {
     std::uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = 0x9e3779b97f4a7c15ULL;
     server_path_.emplace(access, seed);
+    workers_.emplace(access, seed, snapshot_);
     common::logf(LOG_INFO, "ACCESS: %zu restrict rules, %zu keys", access.restrictions.size(),
                  access.keys.size());
     for (const auto& listen : config.listen_sockets()) {
@@ -89,12 +105,20 @@ class NetProcess {
         continue;
       }
       std::string label = listen.address() + " port " + std::to_string(listen.port());
+      const int family = listen.address().find(':') != std::string::npos ? AF_INET6 : AF_INET;
+      if (listen.has_server_thread() && listen.server_thread() > 0) {
+        if (listen.server_thread() > kMaxServerThread) {
+          common::logf(LOG_ERR, "IO: NetConfig names serving thread %u for fd %d (at most %u)",
+                       listen.server_thread(), listen.fd(), kMaxServerThread);
+          continue;
+        }
+        workers_->add_socket(listen.server_thread(), common::UniqueFd(listen.fd()), label, family);
+        continue;
+      }
       auto slot = std::make_unique<EndpointSlot>();
       slot->owner = this;
       slot->address = listen.address();
-      slot->endpoint = std::make_unique<UdpEndpoint>(
-          common::UniqueFd(listen.fd()), label,
-          listen.address().find(':') != std::string::npos ? AF_INET6 : AF_INET);
+      slot->endpoint = std::make_unique<UdpEndpoint>(common::UniqueFd(listen.fd()), label, family);
       slot->event.reset(
           event_new(base_, listen.fd(), EV_READ | EV_PERSIST, &NetProcess::on_udp, slot.get()));
       if (!slot->event || event_add(slot->event.get(), nullptr) != 0) {
@@ -104,13 +128,54 @@ class NetProcess {
       common::logf(LOG_INFO, "IO: serving on %s", label.c_str());
       endpoints_.push_back(std::move(slot));
     }
-    common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets", endpoints_.size());
     engine_.configure(config);
+    publish_system_vars();
+    std::string error;
+    if (!workers_->start(&error)) common::logf(LOG_ERR, "IO: %s; main thread serves alone", error.c_str());
+    common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets, %zu serving threads",
+                 endpoints_.size(), workers_->threads());
+    tick_.reset(event_new(base_, -1, EV_PERSIST, &NetProcess::on_tick, this));
+    const timeval second{1, 0};
+    if (!tick_ || event_add(tick_.get(), &second) != 0) {
+      common::logf(LOG_ERR, "IO: cannot arm the serving-threads timer");
+    }
   }
+
+  static void on_tick(evutil_socket_t, short, void* self) { static_cast<NetProcess*>(self)->tick(); }
+
+  // Once a second: republish the system variables (the engine changes them
+  // on events that do not all pass through here) and note in the log when
+  // a thread answers its first request, so operators see the spread.
+  void tick() {
+    publish_system_vars();
+    std::uint64_t main_sent = 0;
+    for (const auto& slot : endpoints_) main_sent += slot->endpoint->sent();
+    if (main_sent > 0 && !main_thread_logged_) {
+      main_thread_logged_ = true;
+      common::logf(LOG_NOTICE, "SERVER: main thread answered its first requests");
+    }
+    served_logged_.resize(workers_->threads(), false);
+    for (std::size_t i = 0; i < workers_->threads(); ++i) {
+      if (served_logged_[i] || workers_->replies(i) == 0) continue;
+      served_logged_[i] = true;
+      common::logf(LOG_NOTICE, "SERVER: serving thread %u answered its first requests",
+                   workers_->thread_number(i));
+    }
+    for (std::size_t i = 0; i < workers_->threads(); ++i) {
+      const std::uint64_t misrouted = workers_->misrouted(i);
+      if (misrouted != 0 && misrouted_logged_.insert(i).second) {
+        common::logf(LOG_WARNING, "SERVER: serving thread %u got non-client packets (steering off?)",
+                     workers_->thread_number(i));
+      }
+    }
+  }
+
+  void publish_system_vars() { snapshot_.publish(engine_.system_vars()); }
 
   void on_clock_state(const ClockView& view) {
     engine_.on_clock_status(ClockStatus{view.synchronized, static_cast<std::uint8_t>(view.leap),
                                         static_cast<std::int8_t>(view.poll_log2s), view.stepped});
+    publish_system_vars();
   }
 
   void on_clock_gone() {
@@ -144,13 +209,15 @@ class NetProcess {
     if (!server_path_) return;
     ServerPath& path = *server_path_;
     endpoint.drain(
+        batch_,
         [&](std::span<const std::uint8_t> request, const sockaddr_storage& from,
-            common::UnixNs received, std::span<std::uint8_t> reply) -> std::size_t {
+            common::UnixNs received, std::span<std::uint8_t> reply,
+            ReplyNote* note) -> std::size_t {
           if (engine_.on_listen_datagram(request, from, received)) return 0;
-          return path.handle(request, from, received, system_vars(), reply);
+          return path.handle(request, from, received, system_vars(), reply, note);
         },
-        [&](std::span<std::uint8_t> reply, std::size_t length) {
-          return path.finalize(reply, length, realtime_now());
+        [](std::span<std::uint8_t> reply, std::size_t length, const ReplyNote& note) {
+          return ServerPath::finalize(reply, length, note, realtime_now());
         });
   }
 
@@ -169,6 +236,14 @@ class NetProcess {
   std::vector<std::unique_ptr<EndpointSlot>> endpoints_;
   EngineShell engine_;
   std::optional<ServerPath> server_path_;
+  DatagramBatch batch_;
+  // Written only here, on the main thread; read by the serving threads.
+  SystemSnapshot snapshot_;
+  std::optional<ServerWorkers> workers_;  // after snapshot_: joined first
+  EventHandle tick_;
+  bool main_thread_logged_ = false;
+  std::vector<bool> served_logged_;
+  std::set<std::size_t> misrouted_logged_;
   int exit_status_ = 0;
 };
 
@@ -251,6 +326,7 @@ int run_net_process(int argc, char** argv, const NetHooks& hooks) {
     return 1;
   }
   event_base_dispatch(base.get());
+  process.stop_workers();
   return process.exit_status();
 }
 
