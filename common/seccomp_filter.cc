@@ -38,7 +38,8 @@ bool SeccompFilter::fail_with(const char* name, int error_number) {
   if (!ctx_) return false;
   const int nr = seccomp_syscall_resolve_name(name);
   if (nr == __NR_SCMP_ERROR) return true;
-  const int rc = seccomp_rule_add(ctx_.get(), SCMP_ACT_ERRNO(static_cast<std::uint32_t>(error_number)), nr, 0);
+  const int rc =
+      seccomp_rule_add(ctx_.get(), SCMP_ACT_ERRNO(static_cast<std::uint32_t>(error_number)), nr, 0);
   if (rc != 0) {
     if (build_error_.empty()) {
       build_error_ = std::string("cannot make ") + name + " fail: " + std::strerror(-rc);

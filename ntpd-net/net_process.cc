@@ -131,8 +131,10 @@ class NetProcess {
     engine_.configure(config);
     publish_system_vars();
     std::string error;
-    if (!workers_->start(&error)) common::logf(LOG_ERR, "IO: %s; main thread serves alone", error.c_str());
-    common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets, %zu serving threads",
+    if (!workers_->start(&error))
+      common::logf(LOG_ERR, "IO: %s; main thread serves alone", error.c_str());
+    common::logf(LOG_NOTICE,
+                 "IO: network process ready, %zu listening sockets, %zu serving threads",
                  endpoints_.size(), workers_->threads());
     tick_.reset(event_new(base_, -1, EV_PERSIST, &NetProcess::on_tick, this));
     const timeval second{1, 0};
@@ -141,7 +143,9 @@ class NetProcess {
     }
   }
 
-  static void on_tick(evutil_socket_t, short, void* self) { static_cast<NetProcess*>(self)->tick(); }
+  static void on_tick(evutil_socket_t, short, void* self) {
+    static_cast<NetProcess*>(self)->tick();
+  }
 
   // Once a second: republish the system variables (the engine changes them
   // on events that do not all pass through here) and note in the log when
@@ -164,7 +168,8 @@ class NetProcess {
     for (std::size_t i = 0; i < workers_->threads(); ++i) {
       const std::uint64_t misrouted = workers_->misrouted(i);
       if (misrouted != 0 && misrouted_logged_.insert(i).second) {
-        common::logf(LOG_WARNING, "SERVER: serving thread %u got non-client packets (steering off?)",
+        common::logf(LOG_WARNING,
+                     "SERVER: serving thread %u got non-client packets (steering off?)",
                      workers_->thread_number(i));
       }
     }

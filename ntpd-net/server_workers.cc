@@ -50,7 +50,8 @@ void ServerWorkers::add_socket(unsigned thread, common::UniqueFd fd, std::string
     worker = workers_.back().get();
     worker->number = thread;
   }
-  worker->endpoints.push_back(std::make_unique<UdpEndpoint>(std::move(fd), std::move(label), family));
+  worker->endpoints.push_back(
+      std::make_unique<UdpEndpoint>(std::move(fd), std::move(label), family));
 }
 
 bool ServerWorkers::start(std::string* error) {

@@ -23,9 +23,9 @@ namespace ntpd::net {
 // Decides the reply to one request: writes it into `reply`, fills `note`
 // for the finalizer, and returns its length, or 0 to send nothing. Called
 // with the kernel receive time.
-using Responder = std::function<std::size_t(
-    std::span<const std::uint8_t> request, const sockaddr_storage& from, common::UnixNs received,
-    std::span<std::uint8_t> reply, ReplyNote* note)>;
+using Responder = std::function<std::size_t(std::span<const std::uint8_t> request,
+                                            const sockaddr_storage& from, common::UnixNs received,
+                                            std::span<std::uint8_t> reply, ReplyNote* note)>;
 
 class UdpEndpoint {
  public:

@@ -24,11 +24,11 @@
 
 namespace {
 
-constexpr long kMaxRate = 2'000'000;         // requests per second
-constexpr long kMaxDurationMs = 60'000;      // sending time
-constexpr long kMaxDrainMs = 10'000;         // waiting for late replies
+constexpr long kMaxRate = 2'000'000;     // requests per second
+constexpr long kMaxDurationMs = 60'000;  // sending time
+constexpr long kMaxDrainMs = 10'000;     // waiting for late replies
 constexpr long kMaxSockets = 1024;
-constexpr long kMaxSources = 250;            // 127.0.0.2 .. 127.0.0.251
+constexpr long kMaxSources = 250;  // 127.0.0.2 .. 127.0.0.251
 constexpr std::uint64_t kMaxRequests = 20'000'000;
 constexpr int kBatch = 32;
 constexpr long kSpinAboveRate = 20'000;
@@ -188,7 +188,8 @@ class Generator {
 
   Results run() {
     start_ns_ = now_ns();
-    const std::uint64_t send_end = start_ns_ + static_cast<std::uint64_t>(o_.duration_ms) * 1'000'000;
+    const std::uint64_t send_end =
+        start_ns_ + static_cast<std::uint64_t>(o_.duration_ms) * 1'000'000;
     const std::uint64_t hard_end = send_end + static_cast<std::uint64_t>(o_.drain_ms) * 1'000'000;
     std::size_t next_socket = 0;
     for (;;) {
@@ -196,8 +197,8 @@ class Generator {
       if (now >= hard_end || (results_.sent == total_ && results_.received == total_)) break;
       // Open loop: everything due by now, in batches per socket.
       const std::uint64_t elapsed = now - start_ns_;
-      std::uint64_t due = static_cast<std::uint64_t>(
-          static_cast<long double>(elapsed) * o_.rate / 1e9L);
+      std::uint64_t due =
+          static_cast<std::uint64_t>(static_cast<long double>(elapsed) * o_.rate / 1e9L);
       due = std::min(due + 1, total_);
       while (results_.sent < due) {
         const int n = static_cast<int>(std::min<std::uint64_t>(kBatch, due - results_.sent));
@@ -301,7 +302,8 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, &o, &error)) return usage(error.c_str());
   const std::uint64_t total =
       static_cast<std::uint64_t>(o.rate) * static_cast<std::uint64_t>(o.duration_ms) / 1000;
-  if (total == 0 || total > kMaxRequests) return usage("rate x duration must give 1..20000000 requests");
+  if (total == 0 || total > kMaxRequests)
+    return usage("rate x duration must give 1..20000000 requests");
   Generator generator(o, total);
   if (!generator.open(&error)) {
     std::fprintf(stderr, "ntp-load: %s\n", error.c_str());
@@ -309,7 +311,8 @@ int main(int argc, char** argv) {
   }
   Results r = generator.run();
   std::sort(r.latencies_us.begin(), r.latencies_us.end());
-  const double loss = r.sent == 0 ? 0.0 : 1.0 - static_cast<double>(r.received) / static_cast<double>(r.sent);
+  const double loss =
+      r.sent == 0 ? 0.0 : 1.0 - static_cast<double>(r.received) / static_cast<double>(r.sent);
   std::printf(
       "{\"rate\": %ld, \"duration_ms\": %ld, \"sockets\": %ld, \"sources\": %ld, \"sent\": %llu, "
       "\"received\": %llu, \"loss\": %.6f, \"invalid\": %llu, \"duplicates\": %llu, "

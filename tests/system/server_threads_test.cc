@@ -5,6 +5,7 @@
 // each thread's first replies), and every thread of ntpd-net must run
 // under the seccomp filter.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -14,7 +15,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <dirent.h>
 #include <map>
 #include <random>
 #include <string>
@@ -31,8 +31,8 @@ using common::UniqueFd;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kHeader = 48;
-constexpr int kSources = 32;         // 127.0.0.2 .. 127.0.0.33
-constexpr int kPortsPerSource = 4;   // sockets (source ports) per address
+constexpr int kSources = 32;        // 127.0.0.2 .. 127.0.0.33
+constexpr int kPortsPerSource = 4;  // sockets (source ports) per address
 constexpr int kRequestsPerSocket = 2;
 
 std::uint64_t load_be64(const std::uint8_t* p) {
@@ -54,9 +54,11 @@ UniqueFd open_client(pid_t netns_pid, const std::string& source) {
   UniqueFd fd;
   wait_until(milliseconds(5000), [&] {
     UniqueFd candidate;
-    if (!testlib::with_network_namespace_of(netns_pid, [&] {
-          candidate = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-        }) ||
+    if (!testlib::with_network_namespace_of(
+            netns_pid,
+            [&] {
+              candidate = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+            }) ||
         !candidate) {
       return false;
     }
@@ -112,12 +114,12 @@ TEST(ServerThreadsTest, RequestsFromManySourcesAreAllAnsweredByMoreThanOneThread
   const std::string conf = dir.file("ntp.conf");
   ASSERT_TRUE(write_file(conf, "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n"));
   std::string error;
-  const pid_t pid = testlib::launch_in_namespace(
-                        {bin_path("ntpd"), "-n", "-c", conf, "--no-clock-control", "-u",
-                         "nobody:nogroup", "-i", jail, "-l", dir.file("ntpd.log"), "-p",
-                         dir.file("ntpd.pid"), "--server-threads", "2"},
-                        dir.file("output.txt"), &error)
-                        .pid;
+  const pid_t pid =
+      testlib::launch_in_namespace(
+          {bin_path("ntpd"), "-n", "-c", conf, "--no-clock-control", "-u", "nobody:nogroup", "-i",
+           jail, "-l", dir.file("ntpd.log"), "-p", dir.file("ntpd.pid"), "--server-threads", "2"},
+          dir.file("output.txt"), &error)
+          .pid;
   ASSERT_GT(pid, 0) << error;
   struct Reaper {
     pid_t pid;
@@ -184,7 +186,8 @@ TEST(ServerThreadsTest, RequestsFromManySourcesAreAllAnsweredByMoreThanOneThread
   const auto threads = thread_ids(children[0]);
   EXPECT_EQ(threads.size(), 2u);
   for (const auto& tid : threads) {
-    const auto status = read_file("/proc/" + std::to_string(children[0]) + "/task/" + tid + "/status");
+    const auto status =
+        read_file("/proc/" + std::to_string(children[0]) + "/task/" + tid + "/status");
     ASSERT_TRUE(status.has_value());
     EXPECT_NE(status->find("Seccomp:\t2"), std::string::npos) << "thread " << tid;
   }
