@@ -22,6 +22,7 @@ peers="${NTPD_INTEROP_PEERS:-/work/main/build/peers}"
 step_ms=2000
 threads=1
 sources=0
+common=30000
 smoke=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -149,6 +150,10 @@ lossless() { [ "$(field "$1" received)" = "$(field "$1" sent)" ]; }
 bench() {
   name=$1
   good=0 good_json="" good_cpu=0 bad=0 m_json=""
+  # The same offered rate for every server: CPU per reply compared like
+  # for like (wakeups per reply depend on the rate).
+  measure "$common"
+  common_cpu=$m_cpu common_json=$m_json
   rate=20000
   while [ $rate -le 1600000 ]; do
     measure $rate
@@ -163,13 +168,14 @@ bench() {
       if lossless "$m_json"; then good=$mid good_json=$m_json good_cpu="$m_user $m_sys"; else bad=$mid; fi
     done
   fi
-  if [ $good -eq 0 ]; then echo "| $name | lost requests even at 20000/s | | | | | | | |"; return; fi
+  if [ $good -eq 0 ]; then echo "| $name | $(per_reply "$common_cpu" "$common_json") | lost requests even at 20000/s | | | | | | | |"; return; fi
   measure $((good * 2))
   over_json=$m_json
   over_loss=$(awk -v l="$(field "$over_json" loss)" 'BEGIN { printf "%.1f", l * 100 }')
   served=$(awk -v n="$(field "$over_json" received)" -v ms="$step_ms" \
     'BEGIN { printf "%d", n * 1000 / ms }')
-  echo "| $name | $good | $(per_reply "$(echo $good_cpu | awk '{print $1 + $2}')" "$good_json") | $((good * 2)) | $served | $over_loss % | $(per_reply "$m_cpu" "$over_json") | $(field "$good_json" p50)/$(field "$good_json" p99) | $(field "$over_json" p50)/$(field "$over_json" p90)/$(field "$over_json" p99)/$(field "$over_json" max) |"
+  echo "| $name | $(per_reply "$common_cpu" "$common_json") | $good | $(per_reply "$(echo $good_cpu | awk '{print $1 + $2}')" "$good_json") | $((good * 2)) | $served | $over_loss % | $(per_reply "$m_cpu" "$over_json") | $(field "$good_json" p50)/$(field "$good_json" p99) | $(field "$over_json" p50)/$(field "$over_json" p90)/$(field "$over_json" p99)/$(field "$over_json" max) |"
+  echo "$name at $common/s (CPU ticks: $common_cpu): $common_json" >>"$work/raw.txt"
   echo "$name max-lossless (user system ticks: $good_cpu): $good_json" >>"$work/raw.txt"
   echo "$name overload ($m_user user + $m_sys system ticks): $over_json" >>"$work/raw.txt"
 }
@@ -183,8 +189,8 @@ if [ "$smoke" = 1 ]; then
   exit $?
 fi
 
-echo "| server (CPU 0) | max rate at 0 % loss (req/s) | CPU/reply there (us) | overload offered (req/s) | served at overload (replies/s) | loss at overload | CPU/reply at overload (us) | latency p50/p99 at max (us) | latency p50/p90/p99/max at overload (us) |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| server (CPU 0) | CPU/reply at $common req/s (us) | max rate at 0 % loss (req/s) | CPU/reply there (us) | overload offered (req/s) | served at overload (replies/s) | loss at overload | CPU/reply at overload (us) | latency p50/p99 at max (us) | latency p50/p90/p99/max at overload (us) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 start_ours
 bench "ours, $threads serving thread(s)"
 stop_server
@@ -193,7 +199,7 @@ if [ -x "$peers/root/usr/sbin/chronyd" ]; then
   bench "chronyd $("$peers/root/usr/sbin/chronyd" -v | awk '{print $4}')"
   stop_server
 else
-  echo "| chronyd | not found under $peers | | | | | | | |"
+  echo "| chronyd | not found under $peers | | | | | | | | |"
 fi
 echo
 echo "CPU: utime+stime of the server's processes from /proc/PID/stat over each step;"
