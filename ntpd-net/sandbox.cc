@@ -50,10 +50,12 @@ bool build_net_policy(common::SeccompFilter& filter) {
     ok = filter.allow(name) && ok;
   }
 #if defined(__SANITIZE_ADDRESS__)
-  // Sanitizer builds only (tests): the runtime probes memory with a pipe
-  // and gives each thread an alternate signal stack.
+  // Sanitizer builds only (tests): the runtime probes memory with a pipe,
+  // and for each new thread reads the CPU mask and sets up an alternate
+  // signal stack.
   ok = filter.allow("pipe2") && ok;
   ok = filter.allow("sigaltstack") && ok;
+  ok = filter.allow("sched_getaffinity") && ok;
 #endif
   // Threads, never processes: clone only with CLONE_THREAD. clone3 passes
   // its flags in memory a filter cannot read, so it fails with ENOSYS and

@@ -71,10 +71,14 @@ bool ServerWorkers::start(std::string* error) {
       worker->polls[i + 1] = {worker->endpoints[i]->fd(), POLLIN, 0};
     }
   }
-  // Signals stay with the main thread's event loop: block them in the
-  // threads by creating them with everything blocked.
+  // Asynchronous signals stay with the main thread's event loop: the
+  // threads start with them blocked. Synchronous ones stay open, or the
+  // kernel would kill the process without the SIGSYS report (a blocked
+  // forced signal falls back to its default action).
   sigset_t all, previous;
   sigfillset(&all);
+  for (int sync : {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP})
+    sigdelset(&all, sync);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   bool ok = true;
   for (auto& worker : workers_) {
