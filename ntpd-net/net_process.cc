@@ -112,27 +112,22 @@ class NetProcess {
                        listen.server_thread(), listen.fd(), kMaxServerThread);
           continue;
         }
-        workers_->add_socket(listen.server_thread(), common::UniqueFd(listen.fd()), label, family);
+        workers_->add_socket(listen.server_thread(), common::UniqueFd(listen.fd()),
+                             listen.address(), label, family);
         continue;
       }
-      auto slot = std::make_unique<EndpointSlot>();
-      slot->owner = this;
-      slot->address = listen.address();
-      slot->endpoint = std::make_unique<UdpEndpoint>(common::UniqueFd(listen.fd()), label, family);
-      slot->event.reset(
-          event_new(base_, listen.fd(), EV_READ | EV_PERSIST, &NetProcess::on_udp, slot.get()));
-      if (!slot->event || event_add(slot->event.get(), nullptr) != 0) {
-        common::logf(LOG_ERR, "IO: cannot watch %s", label.c_str());
-        continue;
-      }
-      common::logf(LOG_INFO, "IO: serving on %s", label.c_str());
-      endpoints_.push_back(std::move(slot));
+      watch(std::make_unique<UdpEndpoint>(common::UniqueFd(listen.fd()), label, family),
+            listen.address());
     }
     engine_.configure(config);
     publish_system_vars();
     std::string error;
-    if (!workers_->start(&error))
-      common::logf(LOG_ERR, "IO: %s; main thread serves alone", error.c_str());
+    if (!workers_->start(&error)) {
+      // The steering still sends clients to those sockets: read them here.
+      common::logf(LOG_ERR, "IO: %s; the main thread serves every socket", error.c_str());
+      for (auto& [address, endpoint] : workers_->take_sockets())
+        watch(std::move(endpoint), address);
+    }
     common::logf(LOG_NOTICE,
                  "IO: network process ready, %zu listening sockets, %zu serving threads",
                  endpoints_.size(), workers_->threads());
@@ -141,6 +136,23 @@ class NetProcess {
     if (!tick_ || event_add(tick_.get(), &second) != 0) {
       common::logf(LOG_ERR, "IO: cannot arm the serving-threads timer");
     }
+  }
+
+  // Serves `endpoint` (bound to `address`) from the main thread's loop.
+  void watch(std::unique_ptr<UdpEndpoint> endpoint, const std::string& address) {
+    auto slot = std::make_unique<EndpointSlot>();
+    slot->owner = this;
+    slot->address = address;
+    slot->endpoint = std::move(endpoint);
+    const UdpEndpoint& e = *slot->endpoint;
+    slot->event.reset(
+        event_new(base_, e.fd(), EV_READ | EV_PERSIST, &NetProcess::on_udp, slot.get()));
+    if (!slot->event || event_add(slot->event.get(), nullptr) != 0) {
+      common::logf(LOG_ERR, "IO: cannot watch %s", e.label().c_str());
+      return;
+    }
+    common::logf(LOG_INFO, "IO: serving on %s", e.label().c_str());
+    endpoints_.push_back(std::move(slot));
   }
 
   static void on_tick(evutil_socket_t, short, void* self) {

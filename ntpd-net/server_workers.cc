@@ -25,7 +25,8 @@ constexpr std::uint8_t kModeClient = 3;  // RFC 5905 section 7.3
 struct ServerWorkers::Worker {
   unsigned number = 0;
   std::vector<std::unique_ptr<UdpEndpoint>> endpoints;
-  std::vector<pollfd> polls;  // sized before the thread starts
+  std::vector<std::string> addresses;  // of each endpoint
+  std::vector<pollfd> polls;           // sized before the thread starts
   std::unique_ptr<ServerPath> path;
   std::unique_ptr<DatagramBatch> batch;
   std::atomic<std::uint64_t> replies{0};
@@ -39,8 +40,8 @@ ServerWorkers::ServerWorkers(const AccessConfig& access, std::uint64_t hash_seed
 
 ServerWorkers::~ServerWorkers() { stop(); }
 
-void ServerWorkers::add_socket(unsigned thread, common::UniqueFd fd, std::string label,
-                               int family) {
+void ServerWorkers::add_socket(unsigned thread, common::UniqueFd fd, const std::string& address,
+                               std::string label, int family) {
   Worker* worker = nullptr;
   for (auto& w : workers_) {
     if (w->number == thread) worker = w.get();
@@ -52,6 +53,7 @@ void ServerWorkers::add_socket(unsigned thread, common::UniqueFd fd, std::string
   }
   worker->endpoints.push_back(
       std::make_unique<UdpEndpoint>(std::move(fd), std::move(label), family));
+  worker->addresses.push_back(address);
 }
 
 bool ServerWorkers::start(std::string* error) {
@@ -103,6 +105,18 @@ void ServerWorkers::stop() {
   for (auto& worker : workers_) {
     if (worker->thread.joinable()) worker->thread.join();
   }
+}
+
+std::vector<std::pair<std::string, std::unique_ptr<UdpEndpoint>>> ServerWorkers::take_sockets() {
+  stop();
+  std::vector<std::pair<std::string, std::unique_ptr<UdpEndpoint>>> out;
+  for (auto& worker : workers_) {
+    for (std::size_t i = 0; i < worker->endpoints.size(); ++i) {
+      out.emplace_back(worker->addresses[i], std::move(worker->endpoints[i]));
+    }
+  }
+  workers_.clear();
+  return out;
 }
 
 unsigned ServerWorkers::thread_number(std::size_t index) const { return workers_[index]->number; }

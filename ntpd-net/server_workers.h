@@ -12,12 +12,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/unique_fd.h"
 #include "ntpd-net/access_control.h"
 #include "ntpd-net/seqlock_snapshot.h"
 #include "ntpd-net/server.h"
+#include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
 
@@ -32,8 +34,13 @@ class ServerWorkers {
   ServerWorkers(const ServerWorkers&) = delete;
   ServerWorkers& operator=(const ServerWorkers&) = delete;
 
-  // Before start(): gives serving thread `thread` (1..) a socket.
-  void add_socket(unsigned thread, common::UniqueFd fd, std::string label, int family);
+  // Before start(): gives serving thread `thread` (1..) a socket bound to
+  // `address` (numeric).
+  void add_socket(unsigned thread, common::UniqueFd fd, const std::string& address,
+                  std::string label, int family);
+  // After a failed start() (no thread running): hands every socket back,
+  // with its address, so the main thread can serve them instead.
+  std::vector<std::pair<std::string, std::unique_ptr<UdpEndpoint>>> take_sockets();
   // Starts one thread per number that has sockets. False (and no thread
   // left running) if the stop event or a thread cannot be created.
   bool start(std::string* error);
