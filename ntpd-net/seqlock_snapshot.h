@@ -35,8 +35,9 @@ class SeqlockSnapshot {
     std::memcpy(words.data(), &value, sizeof(T));
     const std::uint64_t seq = seq_.load(std::memory_order_relaxed);
     seq_.store(seq + 1, std::memory_order_relaxed);  // odd: a write is in progress
-    std::atomic_thread_fence(std::memory_order_release);
-    for (std::size_t i = 0; i < kWords; ++i) words_[i].store(words[i], std::memory_order_relaxed);
+    // Release per word (no standalone fence, which TSan cannot model): a
+    // reader that sees any new word also sees the odd count stored before.
+    for (std::size_t i = 0; i < kWords; ++i) words_[i].store(words[i], std::memory_order_release);
     seq_.store(seq + 2, std::memory_order_release);
     return true;
   }
@@ -49,8 +50,7 @@ class SeqlockSnapshot {
     for (;;) {
       const std::uint64_t before = seq_.load(std::memory_order_acquire);
       if ((before & 1) != 0) continue;
-      for (std::size_t i = 0; i < kWords; ++i) words[i] = words_[i].load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
+      for (std::size_t i = 0; i < kWords; ++i) words[i] = words_[i].load(std::memory_order_acquire);
       if (seq_.load(std::memory_order_relaxed) == before) break;
     }
     T value;
