@@ -174,6 +174,10 @@ bench() {
   over_loss=$(awk -v l="$(field "$over_json" loss)" 'BEGIN { printf "%.1f", l * 100 }')
   served=$(awk -v n="$(field "$over_json" received)" -v ms="$step_ms" \
     'BEGIN { printf "%d", n * 1000 / ms }')
+  # A generator more than 5 % of a step behind its schedule measured itself.
+  if [ "$(field "$over_json" max_send_lag_us)" -gt $((step_ms * 50)) ]; then
+    served="$served (generator-bound)"
+  fi
   echo "| $name | $(per_reply "$common_cpu" "$common_json") | $good | $(per_reply "$(echo $good_cpu | awk '{print $1 + $2}')" "$good_json") | $((good * 2)) | $served | $over_loss % | $(per_reply "$m_cpu" "$over_json") | $(field "$good_json" p50)/$(field "$good_json" p99) | $(field "$over_json" p50)/$(field "$over_json" p90)/$(field "$over_json" p99)/$(field "$over_json" max) |"
   echo "$name at $common/s (CPU ticks: $common_cpu): $common_json" >>"$work/raw.txt"
   echo "$name max-lossless (user system ticks: $good_cpu): $good_json" >>"$work/raw.txt"
