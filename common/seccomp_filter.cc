@@ -34,6 +34,21 @@ bool SeccompFilter::allow_if(const char* name, std::initializer_list<scmp_arg_cm
   return true;
 }
 
+bool SeccompFilter::fail_with(const char* name, int error_number) {
+  if (!ctx_) return false;
+  const int nr = seccomp_syscall_resolve_name(name);
+  if (nr == __NR_SCMP_ERROR) return true;
+  const int rc =
+      seccomp_rule_add(ctx_.get(), SCMP_ACT_ERRNO(static_cast<std::uint32_t>(error_number)), nr, 0);
+  if (rc != 0) {
+    if (build_error_.empty()) {
+      build_error_ = std::string("cannot make ") + name + " fail: " + std::strerror(-rc);
+    }
+    return false;
+  }
+  return true;
+}
+
 bool SeccompFilter::load(std::string* error) {
   if (!ctx_ || !build_error_.empty()) {
     if (error != nullptr) *error = build_error_.empty() ? "no seccomp context" : build_error_;

@@ -26,6 +26,9 @@ class SeccompFilter {
   bool allow(const char* name);
   // Allows a syscall only when every argument comparison holds.
   bool allow_if(const char* name, std::initializer_list<scmp_arg_cmp> conditions);
+  // Makes a syscall fail with `error_number` instead of trapping (for a
+  // libc that probes a newer call and falls back, e.g. clone3 -> clone).
+  bool fail_with(const char* name, int error_number);
   // Loads the filter into the kernel (sets no_new_privs first).
   bool load(std::string* error);
   // The first error seen while building, for the startup log.

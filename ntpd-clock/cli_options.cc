@@ -39,6 +39,7 @@ enum class Effect {
   kVar,
   kDvar,
   kWaitSync,
+  kServerThreads,
   kReject
 };
 
@@ -130,6 +131,9 @@ constexpr std::array kOptions = {
     OptionSpec{'\0', "version", "", "print the version and exit", E::kVersion},
     OptionSpec{'\0', "no-clock-control", "", "compute corrections, never adjust the clock",
                E::kSetFlag, &O::no_clock_control},
+    OptionSpec{'\0', "server-threads", "N",
+               "threads answering client requests, 1..16 (default: online CPUs, at most 4)",
+               E::kServerThreads},
     OptionSpec{'\0', "check-config", "", "check the configuration and exit", E::kSetFlag,
                &O::check_config},
     OptionSpec{'\0', "net-program", "PATH", "", E::kSetPath, nullptr, &O::net_program, false,
@@ -422,6 +426,9 @@ void Parser::apply(const OptionSpec& spec, std::string_view value) {
       break;
     case E::kWaitSync:
       if (integer_in(spec, value, 0, kMaxIntervalS, &number)) o.wait_sync_s = number;
+      break;
+    case E::kServerThreads:
+      if (integer_in(spec, value, 1, kMaxServerThreads, &number)) o.server_threads = number;
       break;
     case E::kReject:
       fail(std::string(spec.help));

@@ -16,6 +16,10 @@ namespace ntpd::clock {
 inline constexpr std::string_view kDefaultConfigPath = "/etc/ntp.conf";
 inline constexpr std::string_view kDefaultJailDir = "/var/lib/ntpd/jail";
 inline constexpr std::string_view kDefaultUser = "ntp";
+// --server-threads: the most serving threads (and SO_REUSEPORT sockets per
+// address) the clock process opens, and the default's cap.
+inline constexpr int kMaxServerThreads = 16;
+inline constexpr int kDefaultMaxServerThreads = 4;
 
 // One -v/-V assignment "name=value" (ntpd's `setvar`). `listed_by_default`
 // is true for -V/--dvar: the variable appears in the default mode 6 readvar
@@ -64,6 +68,9 @@ struct Options {
   std::optional<int> interface_update_interval_s;  // -U: 0 disables rescans; 0..86400
   bool no_clock_control = false;  // --no-clock-control: compute, never adjust the clock
   bool check_config = false;      // --check-config: validate the configuration and exit
+  // --server-threads: sockets (and ntpd-net threads) per listen address
+  // answering client requests; nullopt = online CPUs, at most 4.
+  std::optional<int> server_threads;
 
   std::string config_path_or_default() const;
   std::string jail_dir_or_default() const;

@@ -6,21 +6,31 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "common/log.h"
+#include "ntpd-clock/cli_options.h"
+#include "ntpd-clock/reuseport_steering.h"
 
 namespace ntpd::clock {
 namespace {
+
+// A busy server's requests arrive in bursts and the process is not always
+// on a CPU at once: room for a few thousand requests (the kernel charges
+// about 1 KiB per small datagram) instead of the default's few hundred.
+// The kernel caps it at net.core.rmem_max, which the administrator sets.
+constexpr int kReceiveBufferBytes = 4 * 1024 * 1024;
 
 bool set_option(int fd, int level, int name, int value) {
   return setsockopt(fd, level, name, &value, sizeof value) == 0;
 }
 
 // Binds `address` (numeric; empty means the family's wildcard).
-bool open_one(int family, const std::string& bind_address, std::uint16_t port,
+bool open_one(int family, const std::string& bind_address, std::uint16_t port, bool reuseport,
               OpenedListenSocket* out, std::string* error, bool* family_missing) {
   const std::string text =
       bind_address.empty() ? (family == AF_INET ? "0.0.0.0" : "::") : bind_address;
@@ -32,6 +42,9 @@ bool open_one(int family, const std::string& bind_address, std::uint16_t port,
     return false;
   }
   bool ok = set_option(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, 1);
+  if (reuseport) ok = ok && set_option(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1);
+  // Best effort: a smaller buffer only means earlier drops under load.
+  set_option(fd.get(), SOL_SOCKET, SO_RCVBUF, kReceiveBufferBytes);
   if (family == AF_INET) {
     ok = ok && set_option(fd.get(), IPPROTO_IP, IP_PKTINFO, 1);
   } else {
@@ -68,6 +81,43 @@ bool open_one(int family, const std::string& bind_address, std::uint16_t port,
   out->fd = std::move(fd);
   out->address = address;
   out->port = port;
+  return true;
+}
+
+// Socket 0 of the address and, with more threads, its group partners.
+bool open_group(int family, const std::string& bind_address, const ListenSocketSpec& spec,
+                std::vector<OpenedListenSocket>* out, std::string* error, bool* family_missing) {
+  const int count = spec.server_threads < 1 ? 1 : spec.server_threads;
+  const bool reuseport = count > 1;
+  if (reuseport) {
+    // A plain bind first: another daemon's SO_REUSEPORT socket of the same
+    // owner would otherwise let our group join it silently.
+    OpenedListenSocket probe;
+    if (!open_one(family, bind_address, spec.port, false, &probe, error, family_missing)) {
+      return false;
+    }
+  }
+  std::vector<OpenedListenSocket> group;
+  for (int i = 0; i < count; ++i) {
+    OpenedListenSocket opened;
+    if (!open_one(family, bind_address, spec.port, reuseport, &opened, error, family_missing)) {
+      return false;
+    }
+    opened.server_thread = static_cast<unsigned>(i);
+    group.push_back(std::move(opened));
+  }
+  if (reuseport) {
+    std::string why;
+    if (!attach_client_steering(group[0].fd.get(), static_cast<unsigned>(count), &why)) {
+      // Unsteered, a client's requests would spread over threads with
+      // separate rate-limit state, and symmetric peers could miss the main
+      // thread: serve from socket 0 alone instead.
+      common::logf(LOG_WARNING, "IO: %s port %u: %s; serving with one thread",
+                   group[0].address.c_str(), spec.port, why.c_str());
+      group.resize(1);
+    }
+  }
+  for (auto& opened : group) out->push_back(std::move(opened));
   return true;
 }
 
@@ -115,6 +165,13 @@ std::vector<std::pair<int, std::string>> resolve_interfaces(const std::vector<st
   return out;
 }
 
+int server_thread_count(std::optional<int> requested) {
+  if (requested) return std::clamp(*requested, 1, kMaxServerThreads);
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  if (online < 1) return 1;
+  return static_cast<int>(std::min<long>(online, kDefaultMaxServerThreads));
+}
+
 bool open_listen_sockets(const ListenSocketSpec& spec, std::vector<OpenedListenSocket>* out,
                          std::string* error) {
   if (!spec.interfaces.empty()) {
@@ -122,18 +179,15 @@ bool open_listen_sockets(const ListenSocketSpec& spec, std::vector<OpenedListenS
     if (addresses.empty()) return false;
     for (const auto& [family, address] : addresses) {
       if ((family == AF_INET && !spec.ipv4) || (family == AF_INET6 && !spec.ipv6)) continue;
-      OpenedListenSocket opened;
       bool family_missing = false;
-      if (!open_one(family, address, spec.port, &opened, error, &family_missing)) return false;
-      out->push_back(std::move(opened));
+      if (!open_group(family, address, spec, out, error, &family_missing)) return false;
     }
     return true;
   }
   for (int family : {AF_INET, AF_INET6}) {
     if ((family == AF_INET && !spec.ipv4) || (family == AF_INET6 && !spec.ipv6)) continue;
-    OpenedListenSocket opened;
     bool family_missing = false;
-    if (!open_one(family, "", spec.port, &opened, error, &family_missing)) {
+    if (!open_group(family, "", spec, out, error, &family_missing)) {
       if (family_missing && spec.ipv4) {
         common::logf(LOG_WARNING, "IO: IPv6 not available, serving IPv4 only: %s", error->c_str());
         error->clear();
@@ -141,7 +195,6 @@ bool open_listen_sockets(const ListenSocketSpec& spec, std::vector<OpenedListenS
       }
       return false;
     }
-    out->push_back(std::move(opened));
   }
   return true;
 }

@@ -147,7 +147,8 @@ int run(const Options& options) {
   }
   settings.rtc = open_rtc(rtc_enabled(options, *config));
   std::vector<OpenedListenSocket> sockets;
-  if (!open_listen_sockets({!options.ipv6_only, !options.ipv4_only, 123, options.listen_interfaces},
+  if (!open_listen_sockets({!options.ipv6_only, !options.ipv4_only, 123, options.listen_interfaces,
+                            server_thread_count(options.server_threads)},
                            &sockets, &error)) {
     return fail(notifier, error);
   }
@@ -183,6 +184,7 @@ int run(const Options& options) {
     listen->set_address(sockets[i].address);
     listen->set_port(sockets[i].port);
     if (sockets[i].receive_only) listen->set_receive_only(true);
+    if (sockets[i].server_thread > 0) listen->set_server_thread(sockets[i].server_thread);
   }
   spawn.argv = {"ntpd-net",
                 "--ipc-fd",

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "ntpd-net/sandbox.h"
 #include "ntpd-net/server.h"
 #include "ntpd-net/server_path.h"
+#include "ntpd-net/server_workers.h"
 #include "ntpd-net/source_restrictions.h"
 #include "ntpd-net/udp_io.h"
 
@@ -42,6 +44,10 @@ bool parse_number(std::string_view text, T* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// NetConfig's serving-thread numbers above this are refused (the clock
+// process opens at most kMaxServerThreads sockets per address).
+constexpr std::uint32_t kMaxServerThread = 64;
+
 class NetProcess {
  public:
   NetProcess(event_base* base, common::UniqueFd ipc_fd)
@@ -52,7 +58,11 @@ class NetProcess {
                                      [this] { on_clock_gone(); },
                                  }),
         engine_(
-            base, [this](const ipc::Sample& sample) { link_.send_sample(sample); },
+            base,
+            [this](const ipc::Sample& sample) {
+              link_.send_sample(sample);
+              publish_system_vars();
+            },
             [this](const ServerAddress& to, std::span<const std::uint8_t> bytes) {
               return send_from_listen_socket(to, bytes);
             },
@@ -61,6 +71,11 @@ class NetProcess {
   bool start() {
     ipc_event_.reset(event_new(base_, link_.fd(), EV_READ | EV_PERSIST, &NetProcess::on_ipc, this));
     return ipc_event_ && event_add(ipc_event_.get(), nullptr) == 0;
+  }
+
+  // Before the event loop's resources go: the threads read the snapshot.
+  void stop_workers() {
+    if (workers_) workers_->stop();
   }
 
   ClockLink& link() { return link_; }
@@ -92,6 +107,7 @@ class NetProcess {
         source_restrictions_->release(address);
       }
     });
+    workers_.emplace(access, seed, snapshot_);
     common::logf(LOG_INFO, "ACCESS: %zu restrict rules, %zu keys", access.restrictions.size(),
                  access.keys.size());
     for (const auto& listen : config.listen_sockets()) {
@@ -100,33 +116,100 @@ class NetProcess {
         continue;
       }
       std::string label = listen.address() + " port " + std::to_string(listen.port());
-      auto slot = std::make_unique<EndpointSlot>();
-      slot->owner = this;
-      slot->address = listen.address();
-      slot->receive_only = listen.receive_only();
-      slot->endpoint = std::make_unique<UdpEndpoint>(
-          common::UniqueFd(listen.fd()), label,
-          listen.address().find(':') != std::string::npos ? AF_INET6 : AF_INET);
-      slot->event.reset(
-          event_new(base_, listen.fd(), EV_READ | EV_PERSIST, &NetProcess::on_udp, slot.get()));
-      if (!slot->event || event_add(slot->event.get(), nullptr) != 0) {
-        common::logf(LOG_ERR, "IO: cannot watch %s", label.c_str());
+      const int family = listen.address().find(':') != std::string::npos ? AF_INET6 : AF_INET;
+      if (listen.has_server_thread() && listen.server_thread() > 0) {
+        if (listen.server_thread() > kMaxServerThread) {
+          common::logf(LOG_ERR, "IO: NetConfig names serving thread %u for fd %d (at most %u)",
+                       listen.server_thread(), listen.fd(), kMaxServerThread);
+          continue;
+        }
+        workers_->add_socket(listen.server_thread(), common::UniqueFd(listen.fd()),
+                             listen.address(), label, family);
         continue;
       }
-      common::logf(LOG_INFO, "IO: %s on %s",
-                   slot->receive_only ? "receiving broadcasts" : "serving", label.c_str());
-      endpoints_.push_back(std::move(slot));
+      watch(std::make_unique<UdpEndpoint>(common::UniqueFd(listen.fd()), label, family),
+            listen.address(), listen.receive_only());
     }
-    common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets", endpoints_.size());
     // The associations' keys: the same validated set the server path uses.
     KeyStore keys;
     for (const auto& key : access.keys) keys.add(key);
     engine_.configure(config, keys, TrustedKeys(access.trusted_keys));
+    publish_system_vars();
+    std::string error;
+    if (!workers_->start(&error)) {
+      // The steering still sends clients to those sockets: read them here.
+      common::logf(LOG_ERR, "IO: %s; the main thread serves every socket", error.c_str());
+      for (auto& [address, endpoint] : workers_->take_sockets())
+        watch(std::move(endpoint), address, false);
+    }
+    common::logf(LOG_NOTICE,
+                 "IO: network process ready, %zu listening sockets, %zu serving threads",
+                 endpoints_.size(), workers_->threads());
+    tick_.reset(event_new(base_, -1, EV_PERSIST, &NetProcess::on_tick, this));
+    const timeval second{1, 0};
+    if (!tick_ || event_add(tick_.get(), &second) != 0) {
+      common::logf(LOG_ERR, "IO: cannot arm the serving-threads timer");
+    }
   }
+
+  // Serves `endpoint` (bound to `address`) from the main thread's loop.
+  void watch(std::unique_ptr<UdpEndpoint> endpoint, const std::string& address,
+             bool receive_only) {
+    auto slot = std::make_unique<EndpointSlot>();
+    slot->owner = this;
+    slot->address = address;
+    slot->receive_only = receive_only;
+    slot->endpoint = std::move(endpoint);
+    const UdpEndpoint& e = *slot->endpoint;
+    slot->event.reset(
+        event_new(base_, e.fd(), EV_READ | EV_PERSIST, &NetProcess::on_udp, slot.get()));
+    if (!slot->event || event_add(slot->event.get(), nullptr) != 0) {
+      common::logf(LOG_ERR, "IO: cannot watch %s", e.label().c_str());
+      return;
+    }
+    common::logf(LOG_INFO, "IO: %s on %s", receive_only ? "receiving broadcasts" : "serving",
+                 e.label().c_str());
+    endpoints_.push_back(std::move(slot));
+  }
+
+  static void on_tick(evutil_socket_t, short, void* self) {
+    static_cast<NetProcess*>(self)->tick();
+  }
+
+  // Once a second: republish the system variables (the engine changes them
+  // on events that do not all pass through here) and note in the log when
+  // a thread answers its first request, so operators see the spread.
+  void tick() {
+    publish_system_vars();
+    std::uint64_t main_sent = 0;
+    for (const auto& slot : endpoints_) main_sent += slot->endpoint->sent();
+    if (main_sent > 0 && !main_thread_logged_) {
+      main_thread_logged_ = true;
+      common::logf(LOG_NOTICE, "SERVER: main thread answered its first requests");
+    }
+    served_logged_.resize(workers_->threads(), false);
+    for (std::size_t i = 0; i < workers_->threads(); ++i) {
+      if (served_logged_[i] || workers_->replies(i) == 0) continue;
+      served_logged_[i] = true;
+      common::logf(LOG_NOTICE, "SERVER: serving thread %u answered its first requests",
+                   workers_->thread_number(i));
+    }
+    for (std::size_t i = 0; i < workers_->threads(); ++i) {
+      const std::uint64_t misrouted = workers_->misrouted(i);
+      if (misrouted != 0 && misrouted_logged_.insert(i).second) {
+        common::logf(LOG_WARNING,
+                     "SERVER: serving thread %u got non-client packets (steering off?)",
+                     workers_->thread_number(i));
+      }
+    }
+  }
+
+  void publish_system_vars() { snapshot_.publish(engine_.system_vars()); }
 
   void on_clock_state(const ClockView& view) {
     engine_.on_clock_status(ClockStatus{view.synchronized, static_cast<std::uint8_t>(view.leap),
                                         static_cast<std::int8_t>(view.poll_log2s), view.stepped});
+    publish_system_vars();
   }
 
   void on_clock_gone() {
@@ -162,13 +245,15 @@ class NetProcess {
     if (!server_path_) return;
     ServerPath& path = *server_path_;
     endpoint.drain(
+        batch_,
         [&](std::span<const std::uint8_t> request, const sockaddr_storage& from,
-            common::UnixNs received, std::span<std::uint8_t> reply) -> std::size_t {
+            common::UnixNs received, std::span<std::uint8_t> reply,
+            ReplyNote* note) -> std::size_t {
           if (engine_.on_listen_datagram(request, from, received) || receive_only) return 0;
-          return path.handle(request, from, received, system_vars(), reply);
+          return path.handle(request, from, received, system_vars(), reply, note);
         },
-        [&](std::span<std::uint8_t> reply, std::size_t length) {
-          return path.finalize(reply, length, realtime_now());
+        [](std::span<std::uint8_t> reply, std::size_t length, const ReplyNote& note) {
+          return ServerPath::finalize(reply, length, note, realtime_now());
         });
   }
 
@@ -189,6 +274,14 @@ class NetProcess {
   EngineShell engine_;
   std::optional<ServerPath> server_path_;
   std::optional<SourceRestrictions> source_restrictions_;
+  DatagramBatch batch_;
+  // Written only here, on the main thread; read by the serving threads.
+  SystemSnapshot snapshot_;
+  std::optional<ServerWorkers> workers_;  // after snapshot_: joined first
+  EventHandle tick_;
+  bool main_thread_logged_ = false;
+  std::vector<bool> served_logged_;
+  std::set<std::size_t> misrouted_logged_;
   int exit_status_ = 0;
 };
 
@@ -275,6 +368,7 @@ int run_net_process(int argc, char** argv, const NetHooks& hooks) {
     return 1;
   }
   event_base_dispatch(base.get());
+  process.stop_workers();
   return process.exit_status();
 }
 

@@ -38,8 +38,8 @@ bool build_net_policy(common::SeccompFilter& filter) {
         "connect", "bind", "shutdown",
         // the event loop
         "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll",
-        // memory and threads-free runtime
-        "brk", "munmap", "mremap", "madvise", "futex", "set_robust_list", "rseq",
+        // memory, and the runtime of the serving threads (server_workers.h)
+        "brk", "munmap", "mremap", "madvise", "futex", "set_robust_list", "rseq", "eventfd2",
         // time and randomness
         "clock_gettime", "clock_getres", "gettimeofday", "getrandom",
         // signals
@@ -50,9 +50,18 @@ bool build_net_policy(common::SeccompFilter& filter) {
     ok = filter.allow(name) && ok;
   }
 #if defined(__SANITIZE_ADDRESS__)
-  // Sanitizer builds only (tests): the runtime probes memory with a pipe.
+  // Sanitizer builds only (tests): the runtime probes memory with a pipe,
+  // and for each new thread reads the CPU mask and sets up an alternate
+  // signal stack.
   ok = filter.allow("pipe2") && ok;
+  ok = filter.allow("sigaltstack") && ok;
+  ok = filter.allow("sched_getaffinity") && ok;
 #endif
+  // Threads, never processes: clone only with CLONE_THREAD. clone3 passes
+  // its flags in memory a filter cannot read, so it fails with ENOSYS and
+  // glibc's pthread_create falls back to clone.
+  ok = filter.allow_if("clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}) && ok;
+  ok = filter.fail_with("clone3", ENOSYS) && ok;
   // Memory may never become executable.
   ok = filter.allow_if("mmap", {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}) && ok;
   ok = filter.allow_if("mprotect", {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}) && ok;

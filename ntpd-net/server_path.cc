@@ -48,10 +48,9 @@ ServerPath::ServerPath(const AccessConfig& config, std::uint64_t hash_seed)
 
 std::size_t ServerPath::handle(std::span<const std::uint8_t> request, const sockaddr_storage& from,
                                common::UnixNs received, const SystemVars& sys,
-                               std::span<std::uint8_t> reply) {
-  sign_with_ = nullptr;
-  append_nak_ = false;
-  request_length_ = request.size();
+                               std::span<std::uint8_t> reply, ReplyNote* note) {
+  *note = ReplyNote{};
+  note->request_length = request.size();
   const AccessVerdict verdict = access_.check(request, from, received);
   switch (verdict.action) {
     case AccessAction::kDrop:
@@ -71,26 +70,26 @@ std::size_t ServerPath::handle(std::span<const std::uint8_t> request, const sock
   }
   ++counters_.served;
   if (verdict.action == AccessAction::kCryptoNak) {
-    append_nak_ = true;
+    note->crypto_nak = true;
     ++counters_.crypto_nak;
   } else if (verdict.key != nullptr) {
-    sign_with_ = verdict.key;
+    note->sign_with = verdict.key;
     ++counters_.authenticated;
   }
   return decision.length;
 }
 
 std::size_t ServerPath::finalize(std::span<std::uint8_t> reply, std::size_t length,
-                                 common::UnixNs now) {
+                                 const ReplyNote& note, common::UnixNs now) {
   stamp_transmit(reply.first(length), now);
   std::size_t final_length = length;
-  if (sign_with_ != nullptr) {
-    final_length = append_mac(reply, length, *sign_with_);
-  } else if (append_nak_) {
+  if (note.sign_with != nullptr) {
+    final_length = append_mac(reply, length, *note.sign_with);
+  } else if (note.crypto_nak) {
     final_length = append_crypto_nak(reply, length);
   }
   // Never larger than the request (no amplification): drop rather than send.
-  if (final_length == 0 || final_length > request_length_) return 0;
+  if (final_length == 0 || final_length > note.request_length) return 0;
   return final_length;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ntpd-net/access_control.h"
+#include "ntpd-net/reply_note.h"
 #include "ntpd-net/server.h"
 #include "proto/ntpd.pb.h"
 
@@ -27,12 +28,16 @@ class ServerPath {
   ServerPath(const AccessConfig& config, std::uint64_t hash_seed);
 
   // Writes the reply for `request` into `reply` and returns its length, or
-  // 0 to send nothing. The reply still needs finalize().
+  // 0 to send nothing. The reply still needs finalize() with `*note`, which
+  // this fills; any number of replies may be pending at once (a batch).
   std::size_t handle(std::span<const std::uint8_t> request, const sockaddr_storage& from,
-                     common::UnixNs received, const SystemVars& sys, std::span<std::uint8_t> reply);
+                     common::UnixNs received, const SystemVars& sys, std::span<std::uint8_t> reply,
+                     ReplyNote* note);
   // Stamps the transmit time and, for an authenticated request, appends the
-  // MAC with the client's key; returns the final length.
-  std::size_t finalize(std::span<std::uint8_t> reply, std::size_t length, common::UnixNs now);
+  // MAC with the client's key (as `note` says); returns the final length,
+  // or 0 to send nothing.
+  static std::size_t finalize(std::span<std::uint8_t> reply, std::size_t length,
+                              const ReplyNote& note, common::UnixNs now);
 
   struct Counters {
     std::uint64_t served = 0, dropped = 0, kod = 0, crypto_nak = 0, authenticated = 0;
@@ -42,9 +47,6 @@ class ServerPath {
 
  private:
   AccessControl access_;
-  const common::SymmetricKey* sign_with_ = nullptr;
-  bool append_nak_ = false;
-  std::size_t request_length_ = 0;
   Counters counters_;
 };
 

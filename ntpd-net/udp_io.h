@@ -1,7 +1,9 @@
 // UdpEndpoint: one listening UDP socket (inherited from the clock process)
-// and the datagram I/O on it: kernel receive timestamps, the local address
-// a request came to (PKTINFO) so the reply leaves from the same address.
-// The only code in ntpd-net that reads or writes server datagrams.
+// and the datagram I/O on it: batches of requests with kernel receive
+// timestamps, the local address a request came to (PKTINFO) so the reply
+// leaves from the same address. The only code in ntpd-net that reads or
+// writes server datagrams; the buffers are a DatagramBatch (no allocation
+// per packet).
 #pragma once
 
 #include <sys/socket.h>
@@ -13,18 +15,17 @@
 
 #include "common/time_types.h"
 #include "common/unique_fd.h"
+#include "ntpd-net/datagram_batch.h"
+#include "ntpd-net/reply_note.h"
 
 namespace ntpd::net {
 
-// Decides the reply to one request: writes it into `reply` and returns its
-// length, or 0 to send nothing. Called with the kernel receive time.
-using Responder =
-    std::function<std::size_t(std::span<const std::uint8_t> request, const sockaddr_storage& from,
-                              common::UnixNs received, std::span<std::uint8_t> reply)>;
-// Finishes a reply just before it is sent (transmit timestamp, MAC);
-// returns the final length, or 0 to send nothing. `reply` has room to grow.
-using ReplyFinalizer =
-    std::function<std::size_t(std::span<std::uint8_t> reply, std::size_t length)>;
+// Decides the reply to one request: writes it into `reply`, fills `note`
+// for the finalizer, and returns its length, or 0 to send nothing. Called
+// with the kernel receive time.
+using Responder = std::function<std::size_t(std::span<const std::uint8_t> request,
+                                            const sockaddr_storage& from, common::UnixNs received,
+                                            std::span<std::uint8_t> reply, ReplyNote* note)>;
 
 class UdpEndpoint {
  public:
@@ -34,8 +35,10 @@ class UdpEndpoint {
   int family() const { return family_; }
   const std::string& label() const { return label_; }
 
-  // Reads up to a bounded batch of queued datagrams and answers each.
-  void drain(const Responder& respond, const ReplyFinalizer& finalize);
+  // Reads a bounded number of batches of queued datagrams into `batch`,
+  // answers each batch with one sendmmsg, and returns when the socket is
+  // empty or the bound is reached (the event loop calls again).
+  void drain(DatagramBatch& batch, const Responder& respond, const ReplyFinalizer& finalize);
 
   std::uint64_t received() const { return received_; }
   std::uint64_t sent() const { return sent_; }

@@ -204,9 +204,10 @@ TEST_F(AssociationAuthTest, OurServerAnswersOurSignedRequest) {
     auto request = request_bytes();
     request.resize(auth.sign(request, kHeaderBytes));
     std::vector<std::uint8_t> reply(kMaxPacketBytes);
-    std::size_t length = path.handle(request, from, now, sys, reply);
+    ReplyNote note;
+    std::size_t length = path.handle(request, from, now, sys, reply, &note);
     ASSERT_GT(length, 0u) << id;
-    length = path.finalize(reply, length, now);
+    length = ServerPath::finalize(reply, length, note, now);
     reply.resize(length);
     EXPECT_EQ(auth.check(reply, nullptr), ReplyAuth::kOk) << id;
     // Another association's key does not accept it.

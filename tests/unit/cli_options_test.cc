@@ -237,6 +237,8 @@ TEST(CliOptionsTest, EveryOptionInEverySpelling) {
       {{"--slew"}, [](Options& o) { o.slew_only = true; }},
       {{"--no-clock-control"}, [](Options& o) { o.no_clock_control = true; }},
       {{"--check-config"}, [](Options& o) { o.check_config = true; }},
+      {{"--server-threads", "2"}, [](Options& o) { o.server_threads = 2; }},
+      {{"--server-threads=16"}, [](Options& o) { o.server_threads = 16; }},
       {{"--net-program", "/build/ntpd-net"}, [](Options& o) { o.net_program = "/build/ntpd-net"; }},
       {{"--net-program=/n"}, [](Options& o) { o.net_program = "/n"; }},
       // Grouped flags, and a value-taking option ending a group.
@@ -356,6 +358,8 @@ TEST(CliOptionsTest, ErrorsNameTheOption) {
       {{"-P", "100"}, "'100' is out of range 1..99"},
       {{"-U", "-1"}, "option -U/--updateinterval: '-1' is out of range 0..86400"},
       {{"-w", "86401"}, "option -w/--wait-sync: '86401' is out of range 0..86400"},
+      {{"--server-threads", "0"}, "option --server-threads: '0' is out of range 1..16"},
+      {{"--server-threads", "17"}, "'17' is out of range 1..16"},
       {{"-r", "x"}, "option -r/--propagationdelay: 'x' is not a finite number of seconds"},
       {{"-r", "nan"}, "'nan' is not a finite number"},
       {{"-r", "inf"}, "'inf' is not a finite number"},
@@ -481,6 +485,7 @@ TEST(CliOptionsTest, UsageTextListsVisibleOptions) {
                                 "--slew",
                                 "--version",
                                 "--no-clock-control",
+                                "--server-threads=N",
                                 "--check-config"}) {
     EXPECT_THAT(text, HasSubstr(std::string(name)));
   }
