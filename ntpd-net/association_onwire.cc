@@ -84,14 +84,21 @@ Association::OriginCheck Association::check_origin(const NtpPacket& p) const {
   // TEST3: a zero transmit timestamp can be neither matched nor replay-checked.
   if (p.transmit_time.is_zero()) {
     c.failed.set(OnWireTest::kUnsynchronized);
-  } else if (!org_.is_zero() && p.transmit_time == org_) {
-    // TEST1: the transmit timestamp we last accepted, again: a replay.
+  } else if (!org_.is_zero() && p.transmit_time == org_ &&
+             (!xleave_.enabled() || p.receive_time == org_rx_)) {
+    // TEST1: the transmit timestamp we last accepted, again: a replay. In
+    // interleaved mode a reply may repeat the earlier transmit time, so
+    // (as chrony does) the receive timestamp must repeat too.
     c.failed.set(OnWireTest::kDuplicate);
   }
   if (p.origin_time.is_zero()) {
     // TEST3: the peer has not heard from us yet (symmetric startup), or a
     // server that does not echo our cookie.
     c.failed.set(OnWireTest::kUnsynchronized);
+  } else if (xleave_.matches(p.origin_time)) {
+    // RFC 9769 section 2: an interleaved reply echoes our receive cookie.
+    c.matched = true;
+    c.interleaved = true;
   } else if (xmt_wire_.is_zero() || p.origin_time != xmt_wire_) {
     // TEST2: not an answer to our outstanding request (unsolicited, late
     // or forged). Client cookies are random, so off-path forgery is blind.
@@ -115,6 +122,7 @@ Association::OriginCheck Association::check_origin(const NtpPacket& p) const {
 
 void Association::record_peer(const NtpPacket& packet, common::UnixNs receive_time) {
   org_ = packet.transmit_time;
+  org_rx_ = packet.receive_time;
   rec_local_ = receive_time;
   // A client request is answered once: a second reply to the same cookie
   // fails TEST2. Symmetric peers may send several packets per our poll.
@@ -179,19 +187,39 @@ ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
   result.failed.bits |= check_header(*packet, receive_time).bits;
 
   const common::UnixNs t1 = xmt_local_;
+  const std::optional<OpenExchange> open = xleave_.open();
   if (origin.record) record_peer(*packet, receive_time);
+  if (origin.matched && xleave_.enabled()) {
+    xleave_.on_reply(OpenExchange{t1, packet->receive_time, receive_time}, result.failed.none());
+  }
   std::optional<Measurement> measurement;
+  common::UnixNs sample_time = receive_time;
   if (origin.matched && !result.failed.has(OnWireTest::kUnsynchronized)) {
     // A server answers at once; a symmetric peer answers when it next
     // polls, so T4 - T1 includes its hold time of up to one poll interval.
     const std::int64_t max_rtt_ns = config_.mode == AssociationMode::kClient
                                         ? kMaxDispersionNs
                                         : 2 * log2s_to_ns(kPollCeilingLog2s);
-    measurement = measure(*packet, t1, receive_time, max_rtt_ns, config_.precision_log2s);
-    if (!measurement) result.failed.set(OnWireTest::kBadRoundTrip);
+    if (origin.interleaved) {
+      // RFC 9769 section 2: the previous exchange, finished with the time
+      // the server's previous reply really left.
+      result.interleaved = true;
+      const auto completed = open ? interleaved_timestamps(*packet, *open) : std::nullopt;
+      if (completed) {
+        measurement = measure(*completed, open->t1, open->t4, max_rtt_ns, config_.precision_log2s);
+        sample_time = open->t4;
+      } else {
+        result.failed.set(OnWireTest::kBogus);
+      }
+    } else {
+      measurement = measure(*packet, t1, receive_time, max_rtt_ns, config_.precision_log2s);
+    }
+    if (!measurement && !result.failed.has(OnWireTest::kBogus)) {
+      result.failed.set(OnWireTest::kBadRoundTrip);
+    }
   }
   if (!result.failed.none() || !measurement) return result;  // kDropped
-  accept_sample(*packet, *measurement, receive_time, now, result);
+  accept_sample(*packet, *measurement, sample_time, now, result);
   return result;
 }
 

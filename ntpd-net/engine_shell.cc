@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -25,6 +26,8 @@ std::int64_t random_startup_delay_ns() {
   return static_cast<std::int64_t>(random_u64() %
                                    (2 * static_cast<std::uint64_t>(common::kNsPerSecond)));
 }
+
+constexpr std::size_t kTransmitOffset = 40;  // RFC 5905 figure 8
 
 bool is_local_clock(const ipc::Association& a) {
   return a.kind() == ipc::ASSOCIATION_KIND_LOCAL_CLOCK;
@@ -152,6 +155,11 @@ void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
   config.burst = a.burst();
   config.prefer = a.prefer();
   config.noselect = a.noselect();
+  config.xleave = a.xleave() && !symmetric;
+  if (a.xleave() && symmetric) {
+    common::logf(LOG_WARNING, "PEER: %s: xleave on a peer line is not supported; basic mode",
+                 a.host().c_str());
+  }
   config.address_refid = address->refid;
   // Our own address as that server would name us: the selection's loop test
   // (RFC 5905 A.5.5.3 test 12) rejects a source whose refid it is.
@@ -169,8 +177,8 @@ void EngineShell::add_server(const ipc::Association& a, common::UnixNs now) {
         raw));
     event_add(peer->readable.get(), nullptr);
   }
-  common::logf(LOG_INFO, "PEER: %s %s%s", symmetric ? "peer" : "server", a.host().c_str(),
-               a.iburst() ? " iburst" : "");
+  common::logf(LOG_INFO, "PEER: %s %s%s%s", symmetric ? "peer" : "server", a.host().c_str(),
+               a.iburst() ? " iburst" : "", config.xleave ? " xleave" : "");
   peers_[peer->id] = std::move(peer);
 }
 
@@ -188,15 +196,34 @@ void EngineShell::on_timer() {
         peer.socket ? peer.socket->send(bytes, &error) : peer_sender_(peer.address, bytes);
     if (!sent) {
       common::logf(LOG_INFO, "PEER: %s: send failed %s", peer.address.text.c_str(), error.c_str());
+    } else if (peer.socket) {
+      peer.last_transmit = load_be64(bytes, kTransmitOffset);
+      read_tx_timestamps(peer);
     }
   }
   run_system(now);
   arm_timer();
 }
 
+void EngineShell::read_tx_timestamps(Peer& peer) {
+  drain_tx_timestamps(peer.socket->fd(), [&](std::span<const std::uint8_t> sent_bytes,
+                                              common::UnixNs sent) {
+    // Only our latest request's stamp refines its T1 (matched by content).
+    if (sent_bytes.size() < kHeaderBytes ||
+        load_be64(sent_bytes, kTransmitOffset) != peer.last_transmit) {
+      return;
+    }
+    if (Association* association = engine_->find(peer.id)) association->note_transmit_time(sent);
+  });
+}
+
 void EngineShell::on_readable(Peer& peer) {
+  read_tx_timestamps(peer);
   peer.socket->drain([&](std::span<const std::uint8_t> bytes, common::UnixNs received) {
     const ReceiveResult result = engine_->on_reply(peer.id, bytes, received, realtime_now());
+    if (result.interleaved && result.action == ReplyAction::kAccepted) {
+      log_interleaved(peer, result);
+    }
     if (result.action == ReplyAction::kDropped) {
       common::logf(LOG_DEBUG, "PEER: %s: reply dropped: %s", peer.address.text.c_str(),
                    to_string(result.failed).c_str());
@@ -207,6 +234,17 @@ void EngineShell::on_readable(Peer& peer) {
   });
   run_system(realtime_now());
   arm_timer();
+}
+
+void EngineShell::log_interleaved(Peer& peer, const ReceiveResult& result) {
+  // The first interleaved sample is news; the rest are debug detail.
+  const int priority = peer.interleaved_samples == 0 ? LOG_NOTICE : LOG_DEBUG;
+  ++peer.interleaved_samples;
+  common::logf(priority,
+               "PEER: %s: interleaved sample %llu (RFC 9769): offset %lld ns, delay %lld ns",
+               peer.address.text.c_str(), static_cast<unsigned long long>(peer.interleaved_samples),
+               static_cast<long long>(result.sample.offset_ns),
+               static_cast<long long>(result.sample.delay_ns));
 }
 
 void EngineShell::run_system(common::UnixNs now) {

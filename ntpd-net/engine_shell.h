@@ -52,11 +52,15 @@ class EngineShell {
     ServerAddress address;
     std::optional<ClientSocket> socket;
     std::unique_ptr<event, EventFree> readable;
+    std::uint64_t last_transmit = 0;       // transmit field of our latest request
+    std::uint64_t interleaved_samples = 0;  // accepted from interleaved replies
   };
 
   void add_server(const ipc::Association& association, common::UnixNs now);
   void on_timer();
   void on_readable(Peer& peer);
+  void read_tx_timestamps(Peer& peer);
+  void log_interleaved(Peer& peer, const ReceiveResult& result);
   void run_system(common::UnixNs now);
   void arm_timer();
 

@@ -21,6 +21,7 @@
 #include "ntpd-net/sandbox.h"
 #include "ntpd-net/server.h"
 #include "ntpd-net/server_path.h"
+#include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -101,7 +102,10 @@ class NetProcess {
         common::logf(LOG_ERR, "IO: cannot watch %s", label.c_str());
         continue;
       }
-      common::logf(LOG_INFO, "IO: serving on %s", label.c_str());
+      // Interleaved mode (RFC 9769) answers with when a reply really left.
+      const bool tx_stamps = enable_tx_timestamps(listen.fd());
+      common::logf(LOG_INFO, "IO: serving on %s%s", label.c_str(),
+                   tx_stamps ? " (kernel transmit timestamps)" : "");
       endpoints_.push_back(std::move(slot));
     }
     common::logf(LOG_NOTICE, "IO: network process ready, %zu listening sockets", endpoints_.size());
@@ -152,6 +156,10 @@ class NetProcess {
         [&](std::span<std::uint8_t> reply, std::size_t length) {
           return path.finalize(reply, length, realtime_now());
         });
+    drain_tx_timestamps(endpoint.fd(), [&](std::span<const std::uint8_t> datagram,
+                                           common::UnixNs sent) {
+      path.note_kernel_transmit(datagram, sent);
+    });
   }
 
   SystemVars system_vars() const { return engine_.system_vars(); }

@@ -44,7 +44,7 @@ AccessConfig access_config_from(const ipc::NetConfig& config, std::vector<std::s
 }
 
 ServerPath::ServerPath(const AccessConfig& config, std::uint64_t hash_seed)
-    : access_(config, hash_seed) {}
+    : access_(config, hash_seed), xleave_(kInterleaveCapacity, ~hash_seed) {}
 
 std::size_t ServerPath::handle(std::span<const std::uint8_t> request, const sockaddr_storage& from,
                                common::UnixNs received, const SystemVars& sys,
@@ -52,6 +52,8 @@ std::size_t ServerPath::handle(std::span<const std::uint8_t> request, const sock
   sign_with_ = nullptr;
   append_nak_ = false;
   request_length_ = request.size();
+  xleave_.cancel();
+  keep_transmit_ = false;
   const AccessVerdict verdict = access_.check(request, from, received);
   switch (verdict.action) {
     case AccessAction::kDrop:
@@ -70,6 +72,7 @@ std::size_t ServerPath::handle(std::span<const std::uint8_t> request, const sock
     return 0;
   }
   ++counters_.served;
+  keep_transmit_ = xleave_.prepare(request, interleave_client_key(from), reply, decision.length);
   if (verdict.action == AccessAction::kCryptoNak) {
     append_nak_ = true;
     ++counters_.crypto_nak;
@@ -82,7 +85,7 @@ std::size_t ServerPath::handle(std::span<const std::uint8_t> request, const sock
 
 std::size_t ServerPath::finalize(std::span<std::uint8_t> reply, std::size_t length,
                                  common::UnixNs now) {
-  stamp_transmit(reply.first(length), now);
+  if (!keep_transmit_) stamp_transmit(reply.first(length), now);
   std::size_t final_length = length;
   if (sign_with_ != nullptr) {
     final_length = append_mac(reply, length, *sign_with_);
@@ -90,7 +93,11 @@ std::size_t ServerPath::finalize(std::span<std::uint8_t> reply, std::size_t leng
     final_length = append_crypto_nak(reply, length);
   }
   // Never larger than the request (no amplification): drop rather than send.
-  if (final_length == 0 || final_length > request_length_) return 0;
+  if (final_length == 0 || final_length > request_length_) {
+    xleave_.cancel();
+    return 0;
+  }
+  xleave_.sent(now);
   return final_length;
 }
 

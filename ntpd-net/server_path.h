@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ntpd-net/access_control.h"
+#include "ntpd-net/interleave_server.h"
 #include "ntpd-net/server.h"
 #include "proto/ntpd.pb.h"
 
@@ -33,6 +34,12 @@ class ServerPath {
   // Stamps the transmit time and, for an authenticated request, appends the
   // MAC with the client's key; returns the final length.
   std::size_t finalize(std::span<std::uint8_t> reply, std::size_t length, common::UnixNs now);
+  // A datagram a listening socket's error queue returned with its kernel
+  // transmit timestamp (interleaved mode, RFC 9769).
+  void note_kernel_transmit(std::span<const std::uint8_t> datagram, common::UnixNs sent) {
+    xleave_.kernel_transmit(datagram, sent);
+  }
+  const InterleaveServer& interleave() const { return xleave_; }
 
   struct Counters {
     std::uint64_t served = 0, dropped = 0, kod = 0, crypto_nak = 0, authenticated = 0;
@@ -44,6 +51,8 @@ class ServerPath {
   const common::SymmetricKey* sign_with_ = nullptr;
   bool append_nak_ = false;
   std::size_t request_length_ = 0;
+  InterleaveServer xleave_;
+  bool keep_transmit_ = false;  // an interleaved reply carries an earlier transmit time
   Counters counters_;
 };
 
