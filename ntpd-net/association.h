@@ -172,8 +172,8 @@ class Association {
  private:
   struct OriginCheck {
     TestMask failed;
-    bool matched = false;  // origin is our outstanding transmit timestamp
-    bool record = false;   // remember the peer's transmit (org) and our receive (rec)
+    bool matched = false;      // origin is our outstanding transmit timestamp
+    bool record = false;       // remember the peer's transmit (org) and our receive (rec)
     bool interleaved = false;  // origin is our receive cookie: an interleaved reply
   };
   OriginCheck check_origin(const NtpPacket& packet) const;

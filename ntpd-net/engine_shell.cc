@@ -206,15 +206,15 @@ void EngineShell::on_timer() {
 }
 
 void EngineShell::read_tx_timestamps(Peer& peer) {
-  drain_tx_timestamps(peer.socket->fd(), [&](std::span<const std::uint8_t> sent_bytes,
-                                              common::UnixNs sent) {
-    // Only our latest request's stamp refines its T1 (matched by content).
+  // Only our latest request's stamp refines its T1 (matched by content).
+  const auto refine = [&](std::span<const std::uint8_t> sent_bytes, common::UnixNs sent) {
     if (sent_bytes.size() < kHeaderBytes ||
         load_be64(sent_bytes, kTransmitOffset) != peer.last_transmit) {
       return;
     }
     if (Association* association = engine_->find(peer.id)) association->note_transmit_time(sent);
-  });
+  };
+  drain_tx_timestamps(peer.socket->fd(), refine);
 }
 
 void EngineShell::on_readable(Peer& peer) {

@@ -52,7 +52,7 @@ class EngineShell {
     ServerAddress address;
     std::optional<ClientSocket> socket;
     std::unique_ptr<event, EventFree> readable;
-    std::uint64_t last_transmit = 0;       // transmit field of our latest request
+    std::uint64_t last_transmit = 0;        // transmit field of our latest request
     std::uint64_t interleaved_samples = 0;  // accepted from interleaved replies
   };
 

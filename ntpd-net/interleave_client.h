@@ -22,9 +22,9 @@ inline constexpr std::int64_t kMaxServerIntervalNs = 4 * common::kNsPerSecond;
 
 // One completed request/response pair: T1, T2 and T4 (T3 arrives later).
 struct OpenExchange {
-  common::UnixNs t1;         // our request left (kernel TX timestamp if known)
-  common::NtpTimestamp t2;   // the server received it (its receive field)
-  common::UnixNs t4;         // its reply arrived (kernel RX timestamp)
+  common::UnixNs t1;        // our request left (kernel TX timestamp if known)
+  common::NtpTimestamp t2;  // the server received it (its receive field)
+  common::UnixNs t4;        // its reply arrived (kernel RX timestamp)
 };
 
 class InterleaveClient {

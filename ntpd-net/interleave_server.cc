@@ -10,7 +10,7 @@
 namespace ntpd::net {
 namespace {
 
-constexpr std::size_t kOffsetOrigin = 24;    // RFC 5905 figure 8
+constexpr std::size_t kOffsetOrigin = 24;  // RFC 5905 figure 8
 constexpr std::size_t kOffsetReceive = 32;
 constexpr std::size_t kOffsetTransmit = 40;
 

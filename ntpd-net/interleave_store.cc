@@ -23,7 +23,8 @@ std::uint64_t mix(std::uint64_t x) {
 
 InterleaveStore::InterleaveStore(std::size_t capacity, std::uint64_t hash_seed)
     : seed_(mix(hash_seed)) {
-  const std::size_t buckets = std::bit_ceil(std::max<std::size_t>(1, (capacity + kWays - 1) / kWays));
+  const std::size_t buckets =
+      std::bit_ceil(std::max<std::size_t>(1, (capacity + kWays - 1) / kWays));
   entries_.resize(buckets * kWays);
   bucket_mask_ = buckets - 1;
 }

@@ -37,8 +37,7 @@ class InterleaveStore {
               std::int64_t max_late_ns);
   // When the reply with receive timestamp `key` to `client` left, if it is
   // still remembered and went to that client.
-  std::optional<common::UnixNs> transmit_time(common::NtpTimestamp key,
-                                              std::uint64_t client) const;
+  std::optional<common::UnixNs> transmit_time(common::NtpTimestamp key, std::uint64_t client) const;
 
   std::size_t capacity() const { return entries_.size(); }
   std::size_t size() const { return used_; }

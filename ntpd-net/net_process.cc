@@ -156,10 +156,10 @@ class NetProcess {
         [&](std::span<std::uint8_t> reply, std::size_t length) {
           return path.finalize(reply, length, realtime_now());
         });
-    drain_tx_timestamps(endpoint.fd(), [&](std::span<const std::uint8_t> datagram,
-                                           common::UnixNs sent) {
-      path.note_kernel_transmit(datagram, sent);
-    });
+    drain_tx_timestamps(endpoint.fd(),
+                        [&](std::span<const std::uint8_t> datagram, common::UnixNs sent) {
+                          path.note_kernel_transmit(datagram, sent);
+                        });
   }
 
   SystemVars system_vars() const { return engine_.system_vars(); }

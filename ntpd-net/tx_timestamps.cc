@@ -108,8 +108,7 @@ int drain_tx_timestamps(int fd, const TxTimestampSink& on_timestamp, int max_mes
       }
     }
     if (!from_timestamping || sent.ns <= 0) continue;
-    const auto payload =
-        looped_udp_payload(std::span(frame.data(), static_cast<std::size_t>(n)));
+    const auto payload = looped_udp_payload(std::span(frame.data(), static_cast<std::size_t>(n)));
     if (payload.empty()) continue;
     on_timestamp(payload, sent);
     ++delivered;

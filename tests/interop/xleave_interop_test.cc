@@ -72,14 +72,15 @@ class XleaveInteropTest : public InteropTest {};
 // receive timestamp our previous request got.
 TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithChronyd) {
   const std::string conf = ns_.dir().file("chrony.conf");
-  ASSERT_TRUE(systest::write_file(conf, "local stratum 8\n"
-                                        "allow 127.0.0.0/8\n"
-                                        "bindaddress 127.0.0.1\n"
-                                        "port 123\n"
-                                        "cmdport 0\n"
-                                        "bindcmdaddress /\n"
-                                        "pidfile " +
-                                            ns_.dir().file("chronyd.pid") + "\n"));
+  ASSERT_TRUE(systest::write_file(conf,
+                                  "local stratum 8\n"
+                                  "allow 127.0.0.0/8\n"
+                                  "bindaddress 127.0.0.1\n"
+                                  "port 123\n"
+                                  "cmdport 0\n"
+                                  "bindcmdaddress /\n"
+                                  "pidfile " +
+                                      ns_.dir().file("chronyd.pid") + "\n"));
   const std::string output = ns_.dir().file("chronyd.out");
   std::string error;
   const pid_t chronyd =
@@ -112,10 +113,11 @@ TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithChronyd) {
     EXPECT_GT(s.delay_ns, 0);
     EXPECT_LT(s.delay_ns, kMaxOffsetNs) << "delay " << s.delay_ns << " ns";
   }
-  std::printf("our client: %zu interleaved samples from chronyd, first offset %lld ns, delay %lld "
-              "ns\n",
-              samples.size(), static_cast<long long>(samples.front().offset_ns),
-              static_cast<long long>(samples.front().delay_ns));
+  std::printf(
+      "our client: %zu interleaved samples from chronyd, first offset %lld ns, delay %lld "
+      "ns\n",
+      samples.size(), static_cast<long long>(samples.front().offset_ns),
+      static_cast<long long>(samples.front().delay_ns));
   // The samples reach the discipline: the client synchronizes as usual.
   bool synced = false;
   poll_until(
@@ -144,17 +146,18 @@ TEST_F(XleaveInteropTest, ChronydClientUsesInterleavedModeWithOurServer) {
   ASSERT_TRUE(synced) << systest::read_file(ours.log_path).value_or("");
 
   const std::string conf = ns_.dir().file("chrony.conf");
-  ASSERT_TRUE(systest::write_file(conf, "server 127.0.0.1 iburst xleave minpoll 0 maxpoll 0\n"
-                                        "bindacqaddress 127.0.0.2\n"
-                                        "port 0\n"
-                                        "cmdport 0\n"
-                                        "bindcmdaddress /\n"
-                                        "log measurements rawmeasurements\n"
-                                        "logdir " +
-                                            ns_.dir().path() +
-                                            "\n"
-                                            "pidfile " +
-                                            ns_.dir().file("chronyd.pid") + "\n"));
+  ASSERT_TRUE(systest::write_file(conf,
+                                  "server 127.0.0.1 iburst xleave minpoll 0 maxpoll 0\n"
+                                  "bindacqaddress 127.0.0.2\n"
+                                  "port 0\n"
+                                  "cmdport 0\n"
+                                  "bindcmdaddress /\n"
+                                  "log measurements rawmeasurements\n"
+                                  "logdir " +
+                                      ns_.dir().path() +
+                                      "\n"
+                                      "pidfile " +
+                                      ns_.dir().file("chronyd.pid") + "\n"));
   const std::string output = ns_.dir().file("chronyd.out");
   const pid_t chronyd =
       ns_.spawn({peers_.chronyd(), "-x", "-d", "-u", "root", "-f", conf}, output, &error);
