@@ -120,6 +120,8 @@ struct ReceiveResult {
   Measurement sample;           // set for kAccepted and kUnfit
   FilterUpdate filter = FilterUpdate::kNoValidSample;  // set for kAccepted
   bool interleaved = false;  // an interleaved reply (RFC 9769) completed the previous exchange
+  // ...which had already given a basic sample: accepted, not filtered twice.
+  bool repeated_exchange = false;
 };
 
 class Association {

@@ -190,7 +190,10 @@ ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
   const std::optional<OpenExchange> open = xleave_.open();
   if (origin.record) record_peer(*packet, receive_time);
   if (origin.matched && xleave_.enabled()) {
-    xleave_.on_reply(OpenExchange{t1, packet->receive_time, receive_time}, result.failed.none());
+    // A basic reply samples its own exchange now; an interleaved one
+    // leaves it open for the next reply to complete.
+    xleave_.on_reply(OpenExchange{t1, packet->receive_time, receive_time, !origin.interleaved},
+                     result.failed.none());
   }
   std::optional<Measurement> measurement;
   common::UnixNs sample_time = receive_time;
@@ -208,6 +211,7 @@ ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
       if (completed) {
         measurement = measure(*completed, open->t1, open->t4, max_rtt_ns, config_.precision_log2s);
         sample_time = open->t4;
+        result.repeated_exchange = open->sampled;
       } else {
         result.failed.set(OnWireTest::kBogus);
       }
@@ -250,6 +254,10 @@ void Association::accept_sample(const NtpPacket& packet, const Measurement& m,
   if (m.root_distance_ns > limit_ns) {
     result.failed.set(OnWireTest::kDistance);
     result.action = ReplyAction::kUnfit;
+    return;
+  }
+  if (result.repeated_exchange) {
+    result.action = ReplyAction::kAccepted;
     return;
   }
   result.filter = filter_.add(FilterSample{m.offset_ns, m.delay_ns, m.dispersion_ns, receive_time},

@@ -213,6 +213,11 @@ void EngineShell::read_tx_timestamps(Peer& peer) {
       return;
     }
     if (Association* association = engine_->find(peer.id)) association->note_transmit_time(sent);
+    if (!peer.kernel_tx_logged) {
+      peer.kernel_tx_logged = true;
+      common::logf(LOG_INFO, "PEER: %s: kernel transmit timestamps in use",
+                   peer.address.text.c_str());
+    }
   };
   drain_tx_timestamps(peer.socket->fd(), refine);
 }

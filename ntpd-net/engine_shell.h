@@ -54,6 +54,7 @@ class EngineShell {
     std::unique_ptr<event, EventFree> readable;
     std::uint64_t last_transmit = 0;        // transmit field of our latest request
     std::uint64_t interleaved_samples = 0;  // accepted from interleaved replies
+    bool kernel_tx_logged = false;          // said once that kernel TX timestamps arrive
   };
 
   void add_server(const ipc::Association& association, common::UnixNs now);

@@ -25,6 +25,7 @@ struct OpenExchange {
   common::UnixNs t1;        // our request left (kernel TX timestamp if known)
   common::NtpTimestamp t2;  // the server received it (its receive field)
   common::UnixNs t4;        // its reply arrived (kernel RX timestamp)
+  bool sampled = false;     // a basic reply already gave its sample
 };
 
 class InterleaveClient {

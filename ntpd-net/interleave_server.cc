@@ -88,7 +88,9 @@ bool InterleaveServer::kernel_transmit(std::span<const std::uint8_t> datagram,
   }
   const common::NtpTimestamp key{load_be64(datagram, kOffsetReceive)};
   // The user-space stamp is taken before sendmsg, so the kernel's is later.
-  return store_.refine(key, sent, 0, kMaxTransmitLateNs);
+  if (!store_.refine(key, sent, 0, kMaxTransmitLateNs)) return false;
+  ++kernel_stamps_;
+  return true;
 }
 
 }  // namespace ntpd::net

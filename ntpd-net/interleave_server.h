@@ -64,6 +64,7 @@ class InterleaveServer {
 
   const InterleaveStore& store() const { return store_; }
   std::uint64_t interleaved_replies() const { return interleaved_; }
+  std::uint64_t kernel_transmit_times() const { return kernel_stamps_; }
 
  private:
   InterleaveStore store_;
@@ -71,6 +72,7 @@ class InterleaveServer {
   common::NtpTimestamp pending_key_;
   std::uint64_t pending_client_ = 0;
   std::uint64_t interleaved_ = 0;
+  std::uint64_t kernel_stamps_ = 0;  // entries refined by kernel_transmit
 };
 
 }  // namespace ntpd::net

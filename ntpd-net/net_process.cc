@@ -156,10 +156,13 @@ class NetProcess {
         [&](std::span<std::uint8_t> reply, std::size_t length) {
           return path.finalize(reply, length, realtime_now());
         });
-    drain_tx_timestamps(endpoint.fd(),
-                        [&](std::span<const std::uint8_t> datagram, common::UnixNs sent) {
-                          path.note_kernel_transmit(datagram, sent);
-                        });
+    const auto refine = [&](std::span<const std::uint8_t> datagram, common::UnixNs sent) {
+      if (path.note_kernel_transmit(datagram, sent) && !kernel_tx_logged_) {
+        kernel_tx_logged_ = true;
+        common::logf(LOG_INFO, "IO: kernel transmit timestamps refine server replies");
+      }
+    };
+    drain_tx_timestamps(endpoint.fd(), refine);
   }
 
   SystemVars system_vars() const { return engine_.system_vars(); }
@@ -177,6 +180,7 @@ class NetProcess {
   std::vector<std::unique_ptr<EndpointSlot>> endpoints_;
   EngineShell engine_;
   std::optional<ServerPath> server_path_;
+  bool kernel_tx_logged_ = false;  // said once that kernel TX timestamps arrive
   int exit_status_ = 0;
 };
 

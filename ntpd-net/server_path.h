@@ -36,8 +36,9 @@ class ServerPath {
   std::size_t finalize(std::span<std::uint8_t> reply, std::size_t length, common::UnixNs now);
   // A datagram a listening socket's error queue returned with its kernel
   // transmit timestamp (interleaved mode, RFC 9769).
-  void note_kernel_transmit(std::span<const std::uint8_t> datagram, common::UnixNs sent) {
-    xleave_.kernel_transmit(datagram, sent);
+  // True if it refined a remembered reply.
+  bool note_kernel_transmit(std::span<const std::uint8_t> datagram, common::UnixNs sent) {
+    return xleave_.kernel_transmit(datagram, sent);
   }
   const InterleaveServer& interleave() const { return xleave_; }
 

@@ -5,9 +5,10 @@
 // (b) chronyd as client (`server 127.0.0.1 iburst xleave`) against our
 //     server: chronyd's measurements log marks its samples interleaved
 //     ("4I" in the mode column) rather than basic ("4B").
-// Both with |offset| < 1 ms. Without kernel transmit timestamps either
-// side would still interleave (with user-space times), so a failure here
-// means the on-wire negotiation itself is wrong.
+// Both with |offset| < 1 ms, kernel transmit timestamps seen on our side;
+// and against ntpsec (no interleaved client/server) our client falls back. Without kernel transmit
+// timestamps either side would still interleave (with user-space times), so a failure here means
+// the on-wire negotiation itself is wrong.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -108,6 +109,9 @@ TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithChronyd) {
       << "our client did not get interleaved replies from chronyd:\n"
       << log << systest::read_file(ours.output_path).value_or("");
   EXPECT_NE(log.find("PEER: server 127.0.0.1 iburst xleave"), std::string::npos) << log;
+  // T1 came from the kernel's transmit timestamp, inside the sandbox.
+  EXPECT_NE(log.find("PEER: 127.0.0.1: kernel transmit timestamps in use"), std::string::npos)
+      << log;
   for (const InterleavedLine& s : samples) {
     EXPECT_LT(std::llabs(s.offset_ns), kMaxOffsetNs) << "offset " << s.offset_ns << " ns";
     EXPECT_GT(s.delay_ns, 0);
@@ -126,6 +130,51 @@ TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithChronyd) {
   EXPECT_TRUE(synced) << systest::read_file(ours.log_path).value_or("");
   EXPECT_TRUE(ns_.alive(ours.pid)) << "our ntpd exited";
   EXPECT_TRUE(ns_.alive(chronyd)) << systest::read_file(output).value_or("");
+}
+
+// Fallback: ntpsec's ntpd answers client requests in basic mode only (its
+// interleaved modes are symmetric and broadcast). Our client with xleave
+// asks for interleaved mode, gets basic replies, and uses them as such.
+TEST_F(XleaveInteropTest, OurXleaveClientFallsBackToBasicWithNtpsec) {
+  const std::string conf = ns_.dir().file("ntpsec.conf");
+  ASSERT_TRUE(systest::write_file(conf,
+                                  "tos orphan 8 orphanwait 1\n"
+                                  "interface ignore wildcard\n"
+                                  "interface listen 127.0.0.1\n"
+                                  "restrict default kod limited nomodify noquery\n"
+                                  "restrict 127.0.0.0 mask 255.0.0.0\n"));
+  const std::string output = ns_.dir().file("ntpsec.out");
+  std::string error;
+  const pid_t ntpsec = ns_.spawn({peers_.ntpsec_ntpd(), "-n", "-c", conf, "-l",
+                                  ns_.dir().file("ntpsec.log"), "-p", ns_.dir().file("ntpsec.pid")},
+                                 output, &error);
+  ASSERT_GT(ntpsec, 0) << error;
+  bool serving = false;
+  poll_until(
+      ns_.pid(), "127.0.0.1", milliseconds(10000),
+      [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 8; }, &serving);
+  ASSERT_TRUE(serving) << systest::read_file(output).value_or("");
+
+  const OurDaemon ours = start_our_ntpd(ns_, "ours", "127.0.0.2",
+                                        "server 127.0.0.1 iburst minpoll 4 xleave\n"
+                                        "restrict default nomodify notrap nopeer noquery\n"
+                                        "restrict 127.0.0.1\n",
+                                        &error);
+  ASSERT_GT(ours.pid, 0) << error;
+  bool synced = false;
+  poll_until(
+      ns_.pid(), "127.0.0.2", milliseconds(30000),
+      [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 9; }, &synced);
+  const std::string log = systest::read_file(ours.log_path).value_or("");
+  ASSERT_TRUE(synced) << "our xleave client did not synchronize to ntpsec:\n" << log;
+  const auto samples = parse_samples(log);
+  ASSERT_FALSE(samples.empty()) << log;
+  for (const SampleLine& s : samples) EXPECT_LT(std::llabs(s.offset_ns), kMaxOffsetNs);
+  EXPECT_TRUE(parse_interleaved(log, "127.0.0.1").empty()) << log;
+  std::printf("our xleave client: %zu basic samples from ntpsec, none interleaved\n",
+              samples.size());
+  EXPECT_TRUE(ns_.alive(ours.pid)) << "our ntpd exited";
+  EXPECT_TRUE(ns_.alive(ntpsec)) << systest::read_file(output).value_or("");
 }
 
 // (b) our server on 127.0.0.1 (local clock, stratum 11); chronyd -x as a
@@ -185,6 +234,10 @@ TEST_F(XleaveInteropTest, ChronydClientUsesInterleavedModeWithOurServer) {
     ++checked;
   }
   std::printf("chronyd: %zu measurements of our server, %d interleaved\n", rows.size(), checked);
+  // The transmit times our interleaved replies carried came from the kernel.
+  const std::string our_log = systest::read_file(ours.log_path).value_or("");
+  EXPECT_NE(our_log.find("IO: kernel transmit timestamps refine server replies"), std::string::npos)
+      << our_log;
   EXPECT_TRUE(ns_.alive(ours.pid)) << "our ntpd exited";
   EXPECT_TRUE(ns_.alive(chronyd)) << systest::read_file(output).value_or("");
 }

@@ -114,12 +114,37 @@ TEST_F(AssociationXleaveTest, InterleavedReplyCompletesThePreviousExchange) {
       receive(reply(req.receive_time, at(16 * kS + 100 * kUs), at(140 * kUs)), 16 * kS + 300 * kUs);
   ASSERT_EQ(r.action, ReplyAction::kAccepted) << to_string(r.failed);
   EXPECT_TRUE(r.interleaved);
+  // The first exchange already gave its basic sample: not filtered twice.
+  EXPECT_TRUE(r.repeated_exchange);
+  EXPECT_EQ(r.filter, FilterUpdate::kNoValidSample);
   // T1 = 2 us (kernel), T2 = 100 us, T3 = 140 us, T4 = 250 us (+ the
   // server's offset on T2 and T3): offset ((98) + (-110)) / 2 = -6 us
   // plus 3 ms; delay (250 - 2) - (140 - 100) = 208 us. NTP timestamps keep
   // about 0.23 ns, so allow 2 ns.
   EXPECT_LE(std::llabs(r.sample.offset_ns - (kServerAheadNs - 6 * kUs)), 2) << r.sample.offset_ns;
   EXPECT_LE(std::llabs(r.sample.delay_ns - (208 * kUs)), 2) << r.sample.delay_ns;
+}
+
+TEST_F(AssociationXleaveTest, SteadyStateFiltersEachExchangeOnce) {
+  first_exchange();
+  NtpPacket req = send(16 * kS, 0x2222, 2 * kUs);
+  ASSERT_EQ(
+      receive(reply(req.receive_time, at(16 * kS + 100 * kUs), at(140 * kUs)), 16 * kS + 250 * kUs)
+          .action,
+      ReplyAction::kAccepted);
+  // The third reply completes the second exchange, which nothing sampled
+  // yet: it goes to the filter, with that exchange's timestamps.
+  req = send(32 * kS, 0x3333, 2 * kUs);
+  const ReceiveResult r =
+      receive(reply(req.receive_time, at(32 * kS + 100 * kUs), at(16 * kS + 135 * kUs)),
+              32 * kS + 250 * kUs);
+  ASSERT_EQ(r.action, ReplyAction::kAccepted) << to_string(r.failed);
+  EXPECT_TRUE(r.interleaved);
+  EXPECT_FALSE(r.repeated_exchange);
+  EXPECT_NE(r.filter, FilterUpdate::kNoValidSample);
+  // T1 = 16 s + 2 us, T2 = +100 us, T3 = +135 us, T4 = +250 us.
+  EXPECT_LE(std::llabs(r.sample.offset_ns - (kServerAheadNs - 8500)), 2) << r.sample.offset_ns;
+  EXPECT_LE(std::llabs(r.sample.delay_ns - 213 * kUs), 2) << r.sample.delay_ns;
 }
 
 TEST_F(AssociationXleaveTest, BasicReplyToAnInterleavedRequestIsUsedAsBasic) {
