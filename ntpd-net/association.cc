@@ -104,7 +104,12 @@ void Association::reset(common::UnixNs now, std::int64_t startup_delay_ns) {
 }
 
 void Association::note_transmit_time(common::UnixNs sent) {
-  if (xmt_wire_.is_zero()) return;
+  // The reply came first: only the exchange interleaved mode keeps open
+  // for the next reply can still use a better T1.
+  if (xmt_wire_.is_zero()) {
+    xleave_.refine_t1(xmt_local_, sent);
+    return;
+  }
   // A kernel TX timestamp cannot be far from the build time; a wild value
   // (clock stepped in between) is ignored rather than trusted as T1.
   std::int64_t diff = 0;

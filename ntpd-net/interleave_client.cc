@@ -50,6 +50,13 @@ void InterleaveClient::on_reply(const OpenExchange& exchange, bool usable) {
   }
 }
 
+void InterleaveClient::refine_t1(common::UnixNs user_t1, common::UnixNs kernel_t1) {
+  if (!open_ || open_->t1 != user_t1) return;
+  std::int64_t late_ns = 0;
+  if (__builtin_sub_overflow(kernel_t1.ns, user_t1.ns, &late_ns)) return;
+  if (late_ns >= 0 && late_ns < common::kNsPerSecond) open_->t1 = kernel_t1;
+}
+
 std::optional<NtpPacket> interleaved_timestamps(const NtpPacket& reply, const OpenExchange& open) {
   // Eras resolve against T4 (RFC 5905 section 6), as in the basic case.
   const std::int64_t t2 = common::from_ntp(open.t2, open.t4).ns;

@@ -49,6 +49,10 @@ class InterleaveClient {
   // no more replies to this request. If `usable` (it passed the header
   // tests), this exchange becomes the open one; otherwise none is open.
   void on_reply(const OpenExchange& exchange, bool usable);
+  // A kernel transmit timestamp that arrived after the reply: replaces the
+  // open exchange's T1 if that is `user_t1` and `kernel_t1` is at most one
+  // second later (otherwise it belongs to something else).
+  void refine_t1(common::UnixNs user_t1, common::UnixNs kernel_t1);
 
  private:
   bool enabled_;

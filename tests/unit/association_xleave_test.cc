@@ -147,6 +147,23 @@ TEST_F(AssociationXleaveTest, SteadyStateFiltersEachExchangeOnce) {
   EXPECT_LE(std::llabs(r.sample.delay_ns - 213 * kUs), 2) << r.sample.delay_ns;
 }
 
+TEST_F(AssociationXleaveTest, KernelTimestampAfterTheReplyStillRefinesTheOpenExchange) {
+  // First exchange as usual, but the kernel's T1 (5 us late) is read only
+  // after the reply was processed.
+  const NtpPacket first = send(0, 0x1111);
+  ASSERT_EQ(receive(reply(first.transmit_time, at(100 * kUs), at(130 * kUs)), 250 * kUs).action,
+            ReplyAction::kAccepted);
+  a_.note_transmit_time(at(5 * kUs));
+  a_.note_transmit_time(at(5 * kS));  // implausible: ignored
+  const NtpPacket req = send(16 * kS, 0x2222);
+  const ReceiveResult r =
+      receive(reply(req.receive_time, at(16 * kS + 100 * kUs), at(140 * kUs)), 16 * kS + 300 * kUs);
+  ASSERT_EQ(r.action, ReplyAction::kAccepted) << to_string(r.failed);
+  // T1 = 5 us: offset ((95) + (-110)) / 2 = -7.5 us; delay 245 - 40 = 205 us.
+  EXPECT_LE(std::llabs(r.sample.offset_ns - (kServerAheadNs - 7500)), 2) << r.sample.offset_ns;
+  EXPECT_LE(std::llabs(r.sample.delay_ns - 205 * kUs), 2) << r.sample.delay_ns;
+}
+
 TEST_F(AssociationXleaveTest, BasicReplyToAnInterleavedRequestIsUsedAsBasic) {
   first_exchange();
   const NtpPacket req = send(16 * kS, 0x2222);
