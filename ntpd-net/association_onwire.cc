@@ -35,7 +35,10 @@ std::int64_t precision_ns(std::int8_t log2s) {
 }
 
 // TEST6 and TEST7: RFC 5905 A.5.1.1 packet(), ntpd process_packet().
-TestMask check_header(const NtpPacket& p, common::UnixNs pivot) {
+// An interleaved reply (RFC 9769) carries the transmit time of an earlier
+// reply, which may precede the reference time: its receive time is the
+// latest time the server vouches for.
+TestMask check_header(const NtpPacket& p, common::UnixNs pivot, bool interleaved) {
   TestMask failed;
   // TEST6: the server is synchronized (LI != 3) at stratum 1..15 (0 is a
   // kiss code we did not act on, e.g. INIT or STEP), and its reference
@@ -43,8 +46,9 @@ TestMask check_header(const NtpPacket& p, common::UnixNs pivot) {
   if (p.leap == kLeapNotInSync || p.stratum == 0 || p.stratum > kMaxStratum) {
     failed.set(OnWireTest::kBadSyncOrStratum);
   }
-  if (!p.reference_time.is_zero() && !p.transmit_time.is_zero() &&
-      common::from_ntp(p.reference_time, pivot) > common::from_ntp(p.transmit_time, pivot)) {
+  const common::NtpTimestamp latest = interleaved ? p.receive_time : p.transmit_time;
+  if (!p.reference_time.is_zero() && !latest.is_zero() &&
+      common::from_ntp(p.reference_time, pivot) > common::from_ntp(latest, pivot)) {
     failed.set(OnWireTest::kBadSyncOrStratum);
   }
   // TEST7: root delay / 2 + root dispersion below MAXDISP.
@@ -184,7 +188,7 @@ ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
       act_on_kiss(*packet, receive_time, now, result)) {
     return result;
   }
-  result.failed.bits |= check_header(*packet, receive_time).bits;
+  result.failed.bits |= check_header(*packet, receive_time, origin.interleaved).bits;
 
   const common::UnixNs t1 = xmt_local_;
   const std::optional<OpenExchange> open = xleave_.open();

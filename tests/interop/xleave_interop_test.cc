@@ -242,5 +242,54 @@ TEST_F(XleaveInteropTest, ChronydClientUsesInterleavedModeWithOurServer) {
   EXPECT_TRUE(ns_.alive(chronyd)) << systest::read_file(output).value_or("");
 }
 
+// Both halves of ours: our client with xleave against our server.
+TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithOurServer) {
+  std::string error;
+  const OurDaemon server = start_our_ntpd(ns_, "server", "127.0.0.1",
+                                          "server 127.127.1.0\n"
+                                          "fudge 127.127.1.0 stratum 10\n"
+                                          "restrict default nomodify notrap nopeer noquery\n"
+                                          "restrict 127.0.0.0 mask 255.0.0.0\n",
+                                          &error);
+  ASSERT_GT(server.pid, 0) << error;
+  bool synced = false;
+  poll_until(
+      ns_.pid(), "127.0.0.1", milliseconds(30000),
+      [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 11; }, &synced);
+  ASSERT_TRUE(synced) << systest::read_file(server.log_path).value_or("");
+
+  const OurDaemon client = start_our_ntpd(ns_, "client", "127.0.0.2",
+                                          "server 127.0.0.1 iburst minpoll 4 xleave\n"
+                                          "restrict default nomodify notrap nopeer noquery\n"
+                                          "restrict 127.0.0.1\n",
+                                          &error);
+  ASSERT_GT(client.pid, 0) << error;
+  std::vector<InterleavedLine> samples;
+  systest::wait_until(milliseconds(30000), [&] {
+    samples = parse_interleaved(systest::read_file(client.log_path).value_or(""), "127.0.0.1");
+    return samples.size() >= kWantedInterleaved;
+  });
+  ASSERT_GE(samples.size(), static_cast<std::size_t>(kWantedInterleaved))
+      << "client log:\n"
+      << systest::read_file(client.log_path).value_or("") << "\nserver log:\n"
+      << systest::read_file(server.log_path).value_or("");
+  for (const InterleavedLine& s : samples) {
+    EXPECT_LT(std::llabs(s.offset_ns), kMaxOffsetNs) << "offset " << s.offset_ns << " ns";
+    EXPECT_GT(s.delay_ns, 0);
+    EXPECT_LT(s.delay_ns, kMaxOffsetNs) << "delay " << s.delay_ns << " ns";
+  }
+  std::printf(
+      "our client: %zu interleaved samples from our server, first offset %lld ns, "
+      "delay %lld ns\n",
+      samples.size(), static_cast<long long>(samples.front().offset_ns),
+      static_cast<long long>(samples.front().delay_ns));
+  const std::string server_log = systest::read_file(server.log_path).value_or("");
+  EXPECT_NE(server_log.find("IO: kernel transmit timestamps refine server replies"),
+            std::string::npos)
+      << server_log;
+  EXPECT_TRUE(ns_.alive(server.pid));
+  EXPECT_TRUE(ns_.alive(client.pid));
+}
+
 }  // namespace
 }  // namespace ntpd::interop

@@ -164,6 +164,24 @@ TEST_F(AssociationXleaveTest, KernelTimestampAfterTheReplyStillRefinesTheOpenExc
   EXPECT_LE(std::llabs(r.sample.delay_ns - 205 * kUs), 2) << r.sample.delay_ns;
 }
 
+TEST_F(AssociationXleaveTest, ReferenceTimeAfterTheEarlierTransmitIsFine) {
+  first_exchange();
+  const NtpPacket req = send(16 * kS, 0x2222);
+  // The server's clock was updated between its two replies: the reference
+  // time is after the (earlier) transmit time but before this receive.
+  NtpPacket r = reply(req.receive_time, at(16 * kS + 100 * kUs), at(140 * kUs));
+  r.reference_time = common::to_ntp(at(8 * kS));
+  ReceiveResult result = receive(r, 16 * kS + 300 * kUs);
+  EXPECT_EQ(result.action, ReplyAction::kAccepted) << to_string(result.failed);
+  // A reference time after the receive time is still TEST6.
+  const NtpPacket req2 = send(32 * kS, 0x3333);
+  r = reply(req2.receive_time, at(32 * kS + 100 * kUs), at(16 * kS + 140 * kUs));
+  r.reference_time = common::to_ntp(at(33 * kS));
+  result = receive(r, 32 * kS + 300 * kUs);
+  EXPECT_EQ(result.action, ReplyAction::kDropped);
+  EXPECT_TRUE(result.failed.has(OnWireTest::kBadSyncOrStratum)) << to_string(result.failed);
+}
+
 TEST_F(AssociationXleaveTest, BasicReplyToAnInterleavedRequestIsUsedAsBasic) {
   first_exchange();
   const NtpPacket req = send(16 * kS, 0x2222);
