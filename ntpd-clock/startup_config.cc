@@ -68,6 +68,7 @@ ipc::NetConfig build_net_config(const Options& options, const common::NtpConfig&
     out->set_burst(a.burst);
     out->set_prefer(a.prefer);
     out->set_noselect(a.noselect);
+    if (a.xleave) out->set_xleave(true);
     out->set_version(static_cast<std::uint32_t>(a.version));
     if (a.key_id) out->set_key_id(*a.key_id);
     if (a.family != common::AddressFamily::kAny) {

@@ -17,6 +17,8 @@ AssociationConfig normalized(AssociationConfig c) {
     // ntpd: burst and iburst are for servers; a peer polls at its own pace.
     c.iburst = false;
     c.burst = false;
+    // Interleaved symmetric mode is not implemented: basic mode for peers.
+    c.xleave = false;
   }
   if (c.max_distance_ns <= 0) c.max_distance_ns = AssociationConfig{}.max_distance_ns;
   return c;
@@ -69,7 +71,8 @@ Association::Association(const AssociationConfig& config, common::UnixNs now,
       filter_(ClockFilterConfig{config_.precision_log2s, config_.max_distance_ns}),
       min_poll_log2s_(config_.minpoll_log2s),
       host_poll_log2s_(config_.minpoll_log2s),
-      peer_poll_log2s_(config_.maxpoll_log2s) {
+      peer_poll_log2s_(config_.maxpoll_log2s),
+      xleave_(config_.xleave) {
   reset(now, startup_delay_ns);
 }
 
@@ -88,6 +91,8 @@ void Association::reset(common::UnixNs now, std::int64_t startup_delay_ns) {
   xmt_local_ = {};
   org_ = {};
   rec_local_ = {};
+  xleave_.reset();
+  org_rx_ = {};
   leap_ = 3;
   stratum_ = 16;
   refid_ = 0;
@@ -99,7 +104,12 @@ void Association::reset(common::UnixNs now, std::int64_t startup_delay_ns) {
 }
 
 void Association::note_transmit_time(common::UnixNs sent) {
-  if (xmt_wire_.is_zero()) return;
+  // The reply came first: only the exchange interleaved mode keeps open
+  // for the next reply can still use a better T1.
+  if (xmt_wire_.is_zero()) {
+    xleave_.refine_t1(xmt_local_, sent);
+    return;
+  }
   // A kernel TX timestamp cannot be far from the build time; a wild value
   // (clock stepped in between) is ignored rather than trusted as T1.
   std::int64_t diff = 0;

@@ -14,6 +14,7 @@
 
 #include "common/time_types.h"
 #include "ntpd-net/clock_filter.h"
+#include "ntpd-net/interleave_client.h"
 #include "ntpd-net/packet.h"
 #include "ntpd-net/peer_summary.h"
 #include "ntpd-net/server.h"
@@ -43,6 +44,7 @@ struct AssociationConfig {
   std::int8_t maxpoll_log2s = 10;  // clamped to [minpoll, 17]
   bool iburst = false;             // client only
   bool burst = false;              // client only
+  bool xleave = false;             // client only: interleaved mode (RFC 9769, chrony's xleave)
   bool prefer = false;
   bool noselect = false;
   bool true_chimer = false;                                     // ntp.conf "true"
@@ -117,6 +119,9 @@ struct ReceiveResult {
   std::uint32_t kiss_code = 0;  // refid of a stratum-0 packet (refid_from_ascii)
   Measurement sample;           // set for kAccepted and kUnfit
   FilterUpdate filter = FilterUpdate::kNoValidSample;  // set for kAccepted
+  bool interleaved = false;  // an interleaved reply (RFC 9769) completed the previous exchange
+  // ...which had already given a basic sample: accepted, not filtered twice.
+  bool repeated_exchange = false;
 };
 
 class Association {
@@ -169,8 +174,9 @@ class Association {
  private:
   struct OriginCheck {
     TestMask failed;
-    bool matched = false;  // origin is our outstanding transmit timestamp
-    bool record = false;   // remember the peer's transmit (org) and our receive (rec)
+    bool matched = false;      // origin is our outstanding transmit timestamp
+    bool record = false;       // remember the peer's transmit (org) and our receive (rec)
+    bool interleaved = false;  // origin is our receive cookie: an interleaved reply
   };
   OriginCheck check_origin(const NtpPacket& packet) const;
   bool act_on_kiss(const NtpPacket& packet, common::UnixNs receive_time, common::UnixNs now,
@@ -216,6 +222,11 @@ class Association {
   std::uint32_t refid_ = 0;
   std::int64_t root_delay_ns_ = 0;
   std::int64_t root_dispersion_ns_ = 0;
+
+  // Interleaved mode (RFC 9769): the open exchange and our receive cookie;
+  // org_rx_ is the peer's last receive field (TEST1 then needs both equal).
+  InterleaveClient xleave_;
+  common::NtpTimestamp org_rx_;
 };
 
 }  // namespace ntpd::net

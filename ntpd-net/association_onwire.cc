@@ -35,7 +35,10 @@ std::int64_t precision_ns(std::int8_t log2s) {
 }
 
 // TEST6 and TEST7: RFC 5905 A.5.1.1 packet(), ntpd process_packet().
-TestMask check_header(const NtpPacket& p, common::UnixNs pivot) {
+// An interleaved reply (RFC 9769) carries the transmit time of an earlier
+// reply, which may precede the reference time: its receive time is the
+// latest time the server vouches for.
+TestMask check_header(const NtpPacket& p, common::UnixNs pivot, bool interleaved) {
   TestMask failed;
   // TEST6: the server is synchronized (LI != 3) at stratum 1..15 (0 is a
   // kiss code we did not act on, e.g. INIT or STEP), and its reference
@@ -43,8 +46,9 @@ TestMask check_header(const NtpPacket& p, common::UnixNs pivot) {
   if (p.leap == kLeapNotInSync || p.stratum == 0 || p.stratum > kMaxStratum) {
     failed.set(OnWireTest::kBadSyncOrStratum);
   }
-  if (!p.reference_time.is_zero() && !p.transmit_time.is_zero() &&
-      common::from_ntp(p.reference_time, pivot) > common::from_ntp(p.transmit_time, pivot)) {
+  const common::NtpTimestamp latest = interleaved ? p.receive_time : p.transmit_time;
+  if (!p.reference_time.is_zero() && !latest.is_zero() &&
+      common::from_ntp(p.reference_time, pivot) > common::from_ntp(latest, pivot)) {
     failed.set(OnWireTest::kBadSyncOrStratum);
   }
   // TEST7: root delay / 2 + root dispersion below MAXDISP.
@@ -84,14 +88,21 @@ Association::OriginCheck Association::check_origin(const NtpPacket& p) const {
   // TEST3: a zero transmit timestamp can be neither matched nor replay-checked.
   if (p.transmit_time.is_zero()) {
     c.failed.set(OnWireTest::kUnsynchronized);
-  } else if (!org_.is_zero() && p.transmit_time == org_) {
-    // TEST1: the transmit timestamp we last accepted, again: a replay.
+  } else if (!org_.is_zero() && p.transmit_time == org_ &&
+             (!xleave_.enabled() || p.receive_time == org_rx_)) {
+    // TEST1: the transmit timestamp we last accepted, again: a replay. In
+    // interleaved mode a reply may repeat the earlier transmit time, so
+    // (as chrony does) the receive timestamp must repeat too.
     c.failed.set(OnWireTest::kDuplicate);
   }
   if (p.origin_time.is_zero()) {
     // TEST3: the peer has not heard from us yet (symmetric startup), or a
     // server that does not echo our cookie.
     c.failed.set(OnWireTest::kUnsynchronized);
+  } else if (xleave_.matches(p.origin_time)) {
+    // RFC 9769 section 2: an interleaved reply echoes our receive cookie.
+    c.matched = true;
+    c.interleaved = true;
   } else if (xmt_wire_.is_zero() || p.origin_time != xmt_wire_) {
     // TEST2: not an answer to our outstanding request (unsolicited, late
     // or forged). Client cookies are random, so off-path forgery is blind.
@@ -115,6 +126,7 @@ Association::OriginCheck Association::check_origin(const NtpPacket& p) const {
 
 void Association::record_peer(const NtpPacket& packet, common::UnixNs receive_time) {
   org_ = packet.transmit_time;
+  org_rx_ = packet.receive_time;
   rec_local_ = receive_time;
   // A client request is answered once: a second reply to the same cookie
   // fails TEST2. Symmetric peers may send several packets per our poll.
@@ -176,22 +188,46 @@ ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
       act_on_kiss(*packet, receive_time, now, result)) {
     return result;
   }
-  result.failed.bits |= check_header(*packet, receive_time).bits;
+  result.failed.bits |= check_header(*packet, receive_time, origin.interleaved).bits;
 
   const common::UnixNs t1 = xmt_local_;
+  const std::optional<OpenExchange> open = xleave_.open();
   if (origin.record) record_peer(*packet, receive_time);
+  if (origin.matched && xleave_.enabled()) {
+    // A basic reply samples its own exchange now; an interleaved one
+    // leaves it open for the next reply to complete.
+    xleave_.on_reply(OpenExchange{t1, packet->receive_time, receive_time, !origin.interleaved},
+                     result.failed.none());
+  }
   std::optional<Measurement> measurement;
+  common::UnixNs sample_time = receive_time;
   if (origin.matched && !result.failed.has(OnWireTest::kUnsynchronized)) {
     // A server answers at once; a symmetric peer answers when it next
     // polls, so T4 - T1 includes its hold time of up to one poll interval.
     const std::int64_t max_rtt_ns = config_.mode == AssociationMode::kClient
                                         ? kMaxDispersionNs
                                         : 2 * log2s_to_ns(kPollCeilingLog2s);
-    measurement = measure(*packet, t1, receive_time, max_rtt_ns, config_.precision_log2s);
-    if (!measurement) result.failed.set(OnWireTest::kBadRoundTrip);
+    if (origin.interleaved) {
+      // RFC 9769 section 2: the previous exchange, finished with the time
+      // the server's previous reply really left.
+      result.interleaved = true;
+      const auto completed = open ? interleaved_timestamps(*packet, *open) : std::nullopt;
+      if (completed) {
+        measurement = measure(*completed, open->t1, open->t4, max_rtt_ns, config_.precision_log2s);
+        sample_time = open->t4;
+        result.repeated_exchange = open->sampled;
+      } else {
+        result.failed.set(OnWireTest::kBogus);
+      }
+    } else {
+      measurement = measure(*packet, t1, receive_time, max_rtt_ns, config_.precision_log2s);
+    }
+    if (!measurement && !result.failed.has(OnWireTest::kBogus)) {
+      result.failed.set(OnWireTest::kBadRoundTrip);
+    }
   }
   if (!result.failed.none() || !measurement) return result;  // kDropped
-  accept_sample(*packet, *measurement, receive_time, now, result);
+  accept_sample(*packet, *measurement, sample_time, now, result);
   return result;
 }
 
@@ -222,6 +258,10 @@ void Association::accept_sample(const NtpPacket& packet, const Measurement& m,
   if (m.root_distance_ns > limit_ns) {
     result.failed.set(OnWireTest::kDistance);
     result.action = ReplyAction::kUnfit;
+    return;
+  }
+  if (result.repeated_exchange) {
+    result.action = ReplyAction::kAccepted;
     return;
   }
   result.filter = filter_.add(FilterSample{m.offset_ns, m.delay_ns, m.dispersion_ns, receive_time},

@@ -79,6 +79,7 @@ void Association::fill_request(NtpPacket& x, common::UnixNs now, std::uint64_t r
     x.mode = static_cast<std::uint8_t>(Mode::kClient);
     x.leap = 0;
     x.transmit_time = common::NtpTimestamp{random_cookie == 0 ? 1 : random_cookie};
+    xleave_.fill_request(x, random_cookie);
     return;
   }
   // RFC 5905 A.5.3 peer_xmit(): a symmetric peer computes its offset from

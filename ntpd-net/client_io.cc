@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -79,6 +80,8 @@ std::optional<ClientSocket> ClientSocket::open(const ServerAddress& server, std:
     *error = "cannot connect to " + server.text + ": " + std::strerror(errno);
     return std::nullopt;
   }
+  // A better T1, and what interleaved mode needs; basic mode works without.
+  enable_tx_timestamps(fd.get());
   return ClientSocket(std::move(fd));
 }
 

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "ntpd-net/access_control.h"
 #include "ntpd-net/engine_options.h"
+#include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -28,6 +29,8 @@ std::int64_t random_startup_delay_ns() {
   return static_cast<std::int64_t>(random_u64() %
                                    (2 * static_cast<std::uint64_t>(common::kNsPerSecond)));
 }
+
+constexpr std::size_t kTransmitOffset = 40;  // RFC 5905 figure 8
 
 bool is_local_clock(const ipc::Association& a) {
   return a.kind() == ipc::ASSOCIATION_KIND_LOCAL_CLOCK;
@@ -201,6 +204,11 @@ std::optional<std::uint32_t> EngineShell::mobilize(const ipc::Association& a,
   config.burst = a.burst();
   config.prefer = a.prefer();
   config.noselect = a.noselect();
+  config.xleave = a.xleave() && !symmetric;
+  if (a.xleave() && symmetric) {
+    common::logf(LOG_WARNING, "PEER: %s: xleave on a peer line is not supported; basic mode",
+                 a.host().c_str());
+  }
   config.address_refid = address.refid;
   // Our own address as that server would name us: the selection's loop test
   // (RFC 5905 A.5.5.3 test 12) rejects a source whose refid it is.
@@ -223,9 +231,10 @@ std::optional<std::uint32_t> EngineShell::mobilize(const ipc::Association& a,
                                    ? " key " + std::to_string(peer->auth->key_id()) + " " +
                                          std::string(common::to_string(peer->auth->key_type()))
                                    : "";
-  common::logf(LOG_INFO, "PEER: %s %s%s%s%s%s%s", symmetric ? "peer" : "server", a.host().c_str(),
-               named ? " (" : "", named ? address.text.c_str() : "", named ? ")" : "",
-               a.iburst() ? " iburst" : "", key_text.c_str());
+  common::logf(LOG_INFO, "PEER: %s %s%s%s%s%s%s%s", symmetric ? "peer" : "server",
+               a.host().c_str(), named ? " (" : "", named ? address.text.c_str() : "",
+               named ? ")" : "", a.iburst() ? " iburst" : "", config.xleave ? " xleave" : "",
+               key_text.c_str());
   if (source_hook_) source_hook_(peer->ip, true);
   const std::uint32_t id = peer->id;
   peers_[id] = std::move(peer);
@@ -284,16 +293,40 @@ void EngineShell::on_timer() {
         peer.socket ? peer.socket->send(bytes, &error) : peer_sender_(peer.address, bytes);
     if (!sent) {
       common::logf(LOG_INFO, "PEER: %s: send failed %s", peer.address.text.c_str(), error.c_str());
+    } else if (peer.socket) {
+      peer.last_transmit = load_be64(bytes, kTransmitOffset);
+      read_tx_timestamps(peer);
     }
   }
   run_system(now);
   arm_timer();
 }
 
+void EngineShell::read_tx_timestamps(Peer& peer) {
+  // Only our latest request's stamp refines its T1 (matched by content).
+  const auto refine = [&](std::span<const std::uint8_t> sent_bytes, common::UnixNs sent) {
+    if (sent_bytes.size() < kHeaderBytes ||
+        load_be64(sent_bytes, kTransmitOffset) != peer.last_transmit) {
+      return;
+    }
+    if (Association* association = engine_->find(peer.id)) association->note_transmit_time(sent);
+    if (!peer.kernel_tx_logged) {
+      peer.kernel_tx_logged = true;
+      common::logf(LOG_INFO, "PEER: %s: kernel transmit timestamps in use",
+                   peer.address.text.c_str());
+    }
+  };
+  drain_tx_timestamps(peer.socket->fd(), refine);
+}
+
 void EngineShell::on_readable(Peer& peer) {
+  read_tx_timestamps(peer);
   peer.socket->drain([&](std::span<const std::uint8_t> bytes, common::UnixNs received) {
     if (!authentic(peer, bytes, realtime_now())) return;
     const ReceiveResult result = engine_->on_reply(peer.id, bytes, received, realtime_now());
+    if (result.interleaved && result.action == ReplyAction::kAccepted) {
+      log_interleaved(peer, result);
+    }
     if (result.action == ReplyAction::kDropped) {
       common::logf(LOG_DEBUG, "PEER: %s: reply dropped: %s", peer.address.text.c_str(),
                    to_string(result.failed).c_str());
@@ -325,6 +358,17 @@ bool EngineShell::authentic(Peer& peer, std::span<const std::uint8_t> bytes, com
                  peer.auth->key_id(), held.c_str());
   }
   return false;
+}
+
+void EngineShell::log_interleaved(Peer& peer, const ReceiveResult& result) {
+  // The first interleaved sample is news; the rest are debug detail.
+  const int priority = peer.interleaved_samples == 0 ? LOG_NOTICE : LOG_DEBUG;
+  ++peer.interleaved_samples;
+  common::logf(priority,
+               "PEER: %s: interleaved sample %llu (RFC 9769): offset %lld ns, delay %lld ns",
+               peer.address.text.c_str(), static_cast<unsigned long long>(peer.interleaved_samples),
+               static_cast<long long>(result.sample.offset_ns),
+               static_cast<long long>(result.sample.delay_ns));
 }
 
 void EngineShell::run_system(common::UnixNs now) {

@@ -66,6 +66,9 @@ class EngineShell {
     std::unique_ptr<event, EventFree> readable;
     std::optional<AssociationAuth> auth;  // set for `key N`: sign requests, check replies
     LogThrottle auth_log{60 * common::kNsPerSecond};
+    std::uint64_t last_transmit = 0;        // transmit field of our latest request
+    std::uint64_t interleaved_samples = 0;  // accepted from interleaved replies
+    bool kernel_tx_logged = false;          // said once that kernel TX timestamps arrive
   };
 
   void add_server(const ipc::Association& association, common::UnixNs now);
@@ -79,6 +82,8 @@ class EngineShell {
   bool authentic(Peer& peer, std::span<const std::uint8_t> bytes, common::UnixNs now);
   void on_timer();
   void on_readable(Peer& peer);
+  void read_tx_timestamps(Peer& peer);
+  void log_interleaved(Peer& peer, const ReceiveResult& result);
   void run_system(common::UnixNs now);
   void arm_timer();
 

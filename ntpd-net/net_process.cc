@@ -25,6 +25,7 @@
 #include "ntpd-net/server_path.h"
 #include "ntpd-net/server_workers.h"
 #include "ntpd-net/source_restrictions.h"
+#include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -167,8 +168,10 @@ class NetProcess {
       common::logf(LOG_ERR, "IO: cannot watch %s", e.label().c_str());
       return;
     }
-    common::logf(LOG_INFO, "IO: %s on %s", receive_only ? "receiving broadcasts" : "serving",
-                 e.label().c_str());
+    // Interleaved mode (RFC 9769) answers with when a reply really left.
+    const bool tx_stamps = !receive_only && enable_tx_timestamps(e.fd());
+    common::logf(LOG_INFO, "IO: %s on %s%s", receive_only ? "receiving broadcasts" : "serving",
+                 e.label().c_str(), tx_stamps ? " (kernel transmit timestamps)" : "");
     endpoints_.push_back(std::move(slot));
   }
 
@@ -252,9 +255,16 @@ class NetProcess {
           if (engine_.on_listen_datagram(request, from, received) || receive_only) return 0;
           return path.handle(request, from, received, system_vars(), reply, note);
         },
-        [](std::span<std::uint8_t> reply, std::size_t length, const ReplyNote& note) {
-          return ServerPath::finalize(reply, length, note, realtime_now());
+        [&path](std::span<std::uint8_t> reply, std::size_t length, const ReplyNote& note) {
+          return path.finalize(reply, length, note, realtime_now());
         });
+    const auto refine = [&](std::span<const std::uint8_t> datagram, common::UnixNs sent) {
+      if (path.note_kernel_transmit(datagram, sent) && !kernel_tx_logged_) {
+        kernel_tx_logged_ = true;
+        common::logf(LOG_INFO, "IO: kernel transmit timestamps refine server replies");
+      }
+    };
+    drain_tx_timestamps(endpoint.fd(), refine);
   }
 
   SystemVars system_vars() const { return engine_.system_vars(); }
@@ -282,6 +292,7 @@ class NetProcess {
   bool main_thread_logged_ = false;
   std::vector<bool> served_logged_;
   std::set<std::size_t> misrouted_logged_;
+  bool kernel_tx_logged_ = false;  // said once that kernel TX timestamps arrive
   int exit_status_ = 0;
 };
 

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 
+#include "ntpd-net/interleave_server.h"
+
 namespace ntpd::common {
 struct SymmetricKey;
 }
@@ -16,6 +18,7 @@ struct ReplyNote {
   const common::SymmetricKey* sign_with = nullptr;  // append a MAC with this key
   bool crypto_nak = false;                          // append a crypto-NAK instead
   std::size_t request_length = 0;                   // the reply may not be longer
+  InterleavePending xleave;                         // RFC 9769: what to remember once sent
 };
 
 }  // namespace ntpd::net

@@ -44,7 +44,7 @@ AccessConfig access_config_from(const ipc::NetConfig& config, std::vector<std::s
 }
 
 ServerPath::ServerPath(const AccessConfig& config, std::uint64_t hash_seed)
-    : access_(config, hash_seed) {}
+    : access_(config, hash_seed), xleave_(kInterleaveCapacity, ~hash_seed) {}
 
 std::size_t ServerPath::handle(std::span<const std::uint8_t> request, const sockaddr_storage& from,
                                common::UnixNs received, const SystemVars& sys,
@@ -69,6 +69,7 @@ std::size_t ServerPath::handle(std::span<const std::uint8_t> request, const sock
     return 0;
   }
   ++counters_.served;
+  note->xleave = xleave_.prepare(request, interleave_client_key(from), reply, decision.length);
   if (verdict.action == AccessAction::kCryptoNak) {
     note->crypto_nak = true;
     ++counters_.crypto_nak;
@@ -81,7 +82,7 @@ std::size_t ServerPath::handle(std::span<const std::uint8_t> request, const sock
 
 std::size_t ServerPath::finalize(std::span<std::uint8_t> reply, std::size_t length,
                                  const ReplyNote& note, common::UnixNs now) {
-  stamp_transmit(reply.first(length), now);
+  if (!note.xleave.interleaved) stamp_transmit(reply.first(length), now);
   std::size_t final_length = length;
   if (note.sign_with != nullptr) {
     final_length = append_mac(reply, length, *note.sign_with);
@@ -90,6 +91,7 @@ std::size_t ServerPath::finalize(std::span<std::uint8_t> reply, std::size_t leng
   }
   // Never larger than the request (no amplification): drop rather than send.
   if (final_length == 0 || final_length > note.request_length) return 0;
+  xleave_.sent(note.xleave, now);
   return final_length;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ntpd-net/access_control.h"
+#include "ntpd-net/interleave_server.h"
 #include "ntpd-net/reply_note.h"
 #include "ntpd-net/server.h"
 #include "proto/ntpd.pb.h"
@@ -34,10 +35,17 @@ class ServerPath {
                      common::UnixNs received, const SystemVars& sys, std::span<std::uint8_t> reply,
                      ReplyNote* note);
   // Stamps the transmit time and, for an authenticated request, appends the
-  // MAC with the client's key (as `note` says); returns the final length,
-  // or 0 to send nothing.
-  static std::size_t finalize(std::span<std::uint8_t> reply, std::size_t length,
-                              const ReplyNote& note, common::UnixNs now);
+  // MAC with the client's key (as `note` says) and remembers the reply for
+  // interleaved mode; returns the final length, or 0 to send nothing.
+  std::size_t finalize(std::span<std::uint8_t> reply, std::size_t length, const ReplyNote& note,
+                       common::UnixNs now);
+  // A datagram a listening socket's error queue returned with its kernel
+  // transmit timestamp (interleaved mode, RFC 9769).
+  // True if it refined a remembered reply.
+  bool note_kernel_transmit(std::span<const std::uint8_t> datagram, common::UnixNs sent) {
+    return xleave_.kernel_transmit(datagram, sent);
+  }
+  const InterleaveServer& interleave() const { return xleave_; }
 
   struct Counters {
     std::uint64_t served = 0, dropped = 0, kod = 0, crypto_nak = 0, authenticated = 0;
@@ -47,6 +55,7 @@ class ServerPath {
 
  private:
   AccessControl access_;
+  InterleaveServer xleave_;
   Counters counters_;
 };
 

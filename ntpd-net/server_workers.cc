@@ -13,6 +13,7 @@
 
 #include "ntpd-net/datagram_batch.h"
 #include "ntpd-net/server_path.h"
+#include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -51,6 +52,7 @@ void ServerWorkers::add_socket(unsigned thread, common::UniqueFd fd, const std::
     worker = workers_.back().get();
     worker->number = thread;
   }
+  enable_tx_timestamps(fd.get());  // optional: without, replies carry user-space times
   worker->endpoints.push_back(
       std::make_unique<UdpEndpoint>(std::move(fd), std::move(label), family));
   worker->addresses.push_back(address);
@@ -143,9 +145,15 @@ void ServerWorkers::run(Worker& worker) {
     }
     return path.handle(request, from, received, sys, reply, note);
   };
-  const ReplyFinalizer finalize = [](std::span<std::uint8_t> reply, std::size_t length,
-                                     const ReplyNote& note) {
-    return ServerPath::finalize(reply, length, note, realtime_now());
+  const ReplyFinalizer finalize = [&path](std::span<std::uint8_t> reply, std::size_t length,
+                                          const ReplyNote& note) {
+    return path.finalize(reply, length, note, realtime_now());
+  };
+  // Interleaved mode (RFC 9769): the kernel's transmit timestamps refine
+  // the remembered replies, as on the main thread.
+  const TxTimestampSink refine = [&path](std::span<const std::uint8_t> datagram,
+                                         common::UnixNs sent) {
+    path.note_kernel_transmit(datagram, sent);
   };
   for (;;) {
     const int ready = ::poll(worker.polls.data(), worker.polls.size(), -1);
@@ -157,8 +165,9 @@ void ServerWorkers::run(Worker& worker) {
     sys = snapshot_.read();
     std::uint64_t sent = 0;
     for (std::size_t i = 0; i < worker.endpoints.size(); ++i) {
-      if ((worker.polls[i + 1].revents & POLLIN) != 0) {
+      if ((worker.polls[i + 1].revents & (POLLIN | POLLERR)) != 0) {
         worker.endpoints[i]->drain(*worker.batch, respond, finalize);
+        drain_tx_timestamps(worker.endpoints[i]->fd(), refine);
       }
       sent += worker.endpoints[i]->sent();
     }

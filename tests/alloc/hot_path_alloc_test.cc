@@ -92,9 +92,9 @@ TEST(HotPathAllocTest, AnsweringBatchesAllocatesNothing) {
     if (n > 0) ++served;
     return n;
   };
-  const ReplyFinalizer finalize = [](std::span<std::uint8_t> reply, std::size_t n,
-                                     const ReplyNote& note) {
-    return ServerPath::finalize(reply, n, note, realtime_now());
+  const ReplyFinalizer finalize = [&path](std::span<std::uint8_t> reply, std::size_t n,
+                                          const ReplyNote& note) {
+    return path.finalize(reply, n, note, realtime_now());
   };
 
   // 16 clients (ports), 4 requests each per round.

@@ -85,6 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.mode = static_cast<ntpd::net::AssociationMode>(data[0] % 3);
   config.iburst = (data[0] & 0x04) != 0;
   config.burst = (data[0] & 0x08) != 0;
+  config.xleave = (data[0] & 0x40) != 0;
   config.minpoll_log2s = static_cast<std::int8_t>(data[1] & 0x1f);
   config.maxpoll_log2s = static_cast<std::int8_t>(static_cast<std::int8_t>(data[1]) >> 3);
   ntpd::net::SystemVars sys;
@@ -115,8 +116,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const std::int64_t delay_ns = static_cast<std::int64_t>(flags >> 4) * 7'000'000;
     if (flags & 0x01) {
+      // Odd rounds of an xleave association echo the receive cookie: an
+      // interleaved reply (RFC 9769).
+      const std::size_t echoed = config.xleave && (round & 1) != 0 ? 32 : 40;
       std::uint64_t xmt = 0;
-      for (std::size_t i = 40; i < 48; ++i) xmt = (xmt << 8) | plan.bytes[i];
+      for (std::size_t i = echoed; i < echoed + 8; ++i) xmt = (xmt << 8) | plan.bytes[i];
       store_be64(datagram, 24, xmt);
     }
     if (flags & 0x02)

@@ -207,7 +207,7 @@ TEST_F(AssociationAuthTest, OurServerAnswersOurSignedRequest) {
     ReplyNote note;
     std::size_t length = path.handle(request, from, now, sys, reply, &note);
     ASSERT_GT(length, 0u) << id;
-    length = ServerPath::finalize(reply, length, note, now);
+    length = path.finalize(reply, length, note, now);
     reply.resize(length);
     EXPECT_EQ(auth.check(reply, nullptr), ReplyAuth::kOk) << id;
     // Another association's key does not accept it.
