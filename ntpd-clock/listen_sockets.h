@@ -31,7 +31,7 @@ struct OpenedListenSocket {
   common::UniqueFd fd;
   std::string address;  // "0.0.0.0" or "::"
   std::uint16_t port = 0;
-  bool receive_only = false;  // a broadcast/multicast client socket (broadcast_sockets.h)
+  bool receive_only = false;   // a broadcast/multicast client socket (broadcast_sockets.h)
   unsigned server_thread = 0;  // 0: main thread; N: serving thread N
 };
 

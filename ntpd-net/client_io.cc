@@ -47,9 +47,10 @@ std::uint32_t refid_of_local(int fd) {
   socklen_t length = sizeof local;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return 0;
   char text[INET6_ADDRSTRLEN] = {};
-  const void* raw = local.ss_family == AF_INET
-                        ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
-                        : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
+  const void* raw =
+      local.ss_family == AF_INET
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
   if (inet_ntop(local.ss_family, raw, text, sizeof text) == nullptr) return 0;
   const auto parsed = parse_server_address(text, 0);
   return parsed ? parsed->refid : 0;
@@ -61,7 +62,8 @@ std::uint32_t ClientSocket::local_refid() const { return refid_of_local(fd_.get(
 
 std::uint32_t local_refid_toward(const ServerAddress& server) {
   common::UniqueFd fd(socket(server.storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd || connect(fd.get(), reinterpret_cast<const sockaddr*>(&server.storage), server.length) != 0) {
+  if (!fd ||
+      connect(fd.get(), reinterpret_cast<const sockaddr*>(&server.storage), server.length) != 0) {
     return 0;
   }
   return refid_of_local(fd.get());

@@ -231,10 +231,9 @@ std::optional<std::uint32_t> EngineShell::mobilize(const ipc::Association& a,
                                    ? " key " + std::to_string(peer->auth->key_id()) + " " +
                                          std::string(common::to_string(peer->auth->key_type()))
                                    : "";
-  common::logf(LOG_INFO, "PEER: %s %s%s%s%s%s%s%s", symmetric ? "peer" : "server",
-               a.host().c_str(), named ? " (" : "", named ? address.text.c_str() : "",
-               named ? ")" : "", a.iburst() ? " iburst" : "", config.xleave ? " xleave" : "",
-               key_text.c_str());
+  common::logf(LOG_INFO, "PEER: %s %s%s%s%s%s%s%s", symmetric ? "peer" : "server", a.host().c_str(),
+               named ? " (" : "", named ? address.text.c_str() : "", named ? ")" : "",
+               a.iburst() ? " iburst" : "", config.xleave ? " xleave" : "", key_text.c_str());
   if (source_hook_) source_hook_(peer->ip, true);
   const std::uint32_t id = peer->id;
   peers_[id] = std::move(peer);

@@ -11,8 +11,8 @@
 #include <memory>
 #include <optional>
 
-#include "ntpd-net/broadcast_shell.h"
 #include "ntpd-net/association_auth.h"
+#include "ntpd-net/broadcast_shell.h"
 #include "ntpd-net/client_io.h"
 #include "ntpd-net/engine.h"
 #include "ntpd-net/name_sources.h"
@@ -94,7 +94,7 @@ class EngineShell {
   std::optional<Engine> engine_;
   std::map<std::uint32_t, std::unique_ptr<Peer>> peers_;
   std::unique_ptr<event, EventFree> timer_;
-  KeyStore keys_;         // for `key N` on associations mobilized later (names, pools)
+  KeyStore keys_;  // for `key N` on associations mobilized later (names, pools)
   TrustedKeys trusted_;
   SourceHook source_hook_;
   NameSources names_;

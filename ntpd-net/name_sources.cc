@@ -32,7 +32,8 @@ void NameSources::configure(const ipc::NetConfig& config, common::UnixNs /*now*/
   ipv4_only_ = config.ipv4_only();
   ipv6_only_ = config.ipv6_only();
   if (config.has_tos_maxclock()) {
-    if (config.tos_maxclock() >= 1 && config.tos_maxclock() <= static_cast<unsigned>(kMaxClockLimit)) {
+    if (config.tos_maxclock() >= 1 &&
+        config.tos_maxclock() <= static_cast<unsigned>(kMaxClockLimit)) {
       max_clock_ = static_cast<std::size_t>(config.tos_maxclock());
     } else {
       common::logf(LOG_ERR, "DNS: NetConfig.tos_maxclock %u out of range 1..%d; using %zu",

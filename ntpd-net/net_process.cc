@@ -154,8 +154,7 @@ class NetProcess {
   }
 
   // Serves `endpoint` (bound to `address`) from the main thread's loop.
-  void watch(std::unique_ptr<UdpEndpoint> endpoint, const std::string& address,
-             bool receive_only) {
+  void watch(std::unique_ptr<UdpEndpoint> endpoint, const std::string& address, bool receive_only) {
     auto slot = std::make_unique<EndpointSlot>();
     slot->owner = this;
     slot->address = address;

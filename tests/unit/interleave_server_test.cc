@@ -157,9 +157,10 @@ TEST_F(InterleaveServerTest, OnlySentRepliesAreRemembered) {
   std::array<std::uint8_t, kHeaderBytes> out{};
   const auto req = request({}, {}, NtpTimestamp{111});
   const ServerDecision d = respond(req, t2_, t2_, synced(), out);
-  const InterleavePending dropped = server_.prepare(req, interleave_client_key(client_), out, d.length);
+  const InterleavePending dropped =
+      server_.prepare(req, interleave_client_key(client_), out, d.length);
   EXPECT_TRUE(dropped.remember);
-  EXPECT_EQ(server_.store().size(), 0u);  // prepared but never sent: nothing saved
+  EXPECT_EQ(server_.store().size(), 0u);   // prepared but never sent: nothing saved
   server_.sent(InterleavePending{}, t3_);  // a non-mode-4 reply: nothing to save
   EXPECT_EQ(server_.store().size(), 0u);
   server_.sent(dropped, t3_);
