@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "ntpd-net/access_control.h"
 #include "ntpd-net/server_path.h"
+#include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -317,6 +318,9 @@ BroadcastShell::Client* BroadcastShell::mobilize(const ServerAddress& server,
 }
 
 void BroadcastShell::on_volley_readable(Client& client) {
+  // Client sockets loop transmit timestamps back (client_io.cc); the volley
+  // does not use them, but an undrained error queue keeps the fd readable.
+  drain_tx_timestamps(client.volley->fd(), [](std::span<const std::uint8_t>, common::UnixNs) {});
   client.volley->drain([&](std::span<const std::uint8_t> bytes, common::UnixNs received) {
     if (client.key != nullptr) {
       const auto packet = parse_packet(bytes, nullptr);

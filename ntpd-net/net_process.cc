@@ -197,6 +197,10 @@ class NetProcess {
                    workers_->thread_number(i));
     }
     for (std::size_t i = 0; i < workers_->threads(); ++i) {
+      if (!kernel_tx_logged_ && workers_->kernel_transmit_times(i) > 0) {
+        kernel_tx_logged_ = true;
+        common::logf(LOG_INFO, "IO: kernel transmit timestamps refine server replies");
+      }
       const std::uint64_t misrouted = workers_->misrouted(i);
       if (misrouted != 0 && misrouted_logged_.insert(i).second) {
         common::logf(LOG_WARNING,

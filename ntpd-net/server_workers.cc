@@ -32,6 +32,7 @@ struct ServerWorkers::Worker {
   std::unique_ptr<DatagramBatch> batch;
   std::atomic<std::uint64_t> replies{0};
   std::atomic<std::uint64_t> misrouted{0};
+  std::atomic<std::uint64_t> kernel_stamps{0};
   std::thread thread;
 };
 
@@ -131,6 +132,10 @@ std::uint64_t ServerWorkers::misrouted(std::size_t index) const {
   return workers_[index]->misrouted.load(std::memory_order_relaxed);
 }
 
+std::uint64_t ServerWorkers::kernel_transmit_times(std::size_t index) const {
+  return workers_[index]->kernel_stamps.load(std::memory_order_relaxed);
+}
+
 void ServerWorkers::run(Worker& worker) {
   ServerPath& path = *worker.path;
   SystemVars sys;
@@ -151,9 +156,11 @@ void ServerWorkers::run(Worker& worker) {
   };
   // Interleaved mode (RFC 9769): the kernel's transmit timestamps refine
   // the remembered replies, as on the main thread.
-  const TxTimestampSink refine = [&path](std::span<const std::uint8_t> datagram,
-                                         common::UnixNs sent) {
-    path.note_kernel_transmit(datagram, sent);
+  const TxTimestampSink refine = [&](std::span<const std::uint8_t> datagram,
+                                     common::UnixNs sent) {
+    if (path.note_kernel_transmit(datagram, sent)) {
+      worker.kernel_stamps.fetch_add(1, std::memory_order_relaxed);
+    }
   };
   for (;;) {
     const int ready = ::poll(worker.polls.data(), worker.polls.size(), -1);

@@ -53,6 +53,9 @@ class ServerWorkers {
   // Requests that were not client requests (the steering sends those to
   // the main thread; a nonzero count means it is not in effect).
   std::uint64_t misrouted(std::size_t index) const;
+  // Replies of thread `index` whose remembered transmit time the kernel's
+  // timestamp refined (interleaved mode).
+  std::uint64_t kernel_transmit_times(std::size_t index) const;
 
  private:
   struct Worker;
