@@ -70,15 +70,8 @@ class AuthInteropTest : public InteropTest {
   // with `keys` and `trustedkey 1 2 3`; waits until it answers unsigned
   // requests synchronized at stratum 8.
   void start_keyed_ntpsec(const std::string& keys_file) {
-    ASSERT_NO_FATAL_FAILURE(
-        start_ntpsec("tos orphan 8 orphanwait 1\n"
-                     "interface ignore wildcard\n"
-                     "interface listen 127.0.0.1\n"
-                     "restrict default kod limited nomodify noquery\n"
-                     "restrict 127.0.0.0 mask 255.0.0.0\n"
-                     "keys " +
-                         keys_file + "\ntrustedkey 1 2 3\n",
-                     &ntpsec_));
+    ASSERT_NO_FATAL_FAILURE(start_ntpsec(
+        std::string(kNtpsecOrphanConfig) + "keys " + keys_file + "\ntrustedkey 1 2 3\n", &ntpsec_));
     ASSERT_NO_FATAL_FAILURE(expect_serving("127.0.0.1", 8, milliseconds(10000),
                                            {ntpsec_.output_path, ntpsec_.log_path}));
   }

@@ -107,13 +107,7 @@ TEST_F(ClientInteropTest, OurClientFollowsChronyd) {
 // without SO_REUSEADDR.
 TEST_F(ClientInteropTest, OurClientFollowsNtpsec) {
   PeerDaemon ntpsec;
-  ASSERT_NO_FATAL_FAILURE(
-      start_ntpsec("tos orphan 8 orphanwait 1\n"
-                   "interface ignore wildcard\n"
-                   "interface listen 127.0.0.1\n"
-                   "restrict default kod limited nomodify noquery\n"
-                   "restrict 127.0.0.0 mask 255.0.0.0\n",
-                   &ntpsec));
+  ASSERT_NO_FATAL_FAILURE(start_ntpsec(kNtpsecOrphanConfig, &ntpsec));
   ASSERT_NO_FATAL_FAILURE(expect_peer_serving(ntpsec));
   ASSERT_NO_FATAL_FAILURE(expect_our_client_follows("ntpsec"));
   const std::string ntpsec_log = systest::read_file(ntpsec.log_path).value_or("");

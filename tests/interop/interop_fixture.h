@@ -115,6 +115,17 @@ struct ChronyMeasurement {
 };
 std::optional<ChronyMeasurement> last_chrony_measurement(std::string_view log);
 
+// ntpsec's ntpd serving on 127.0.0.1 only (our ntpd binds 127.0.0.2:123
+// without SO_REUSEADDR, so ntpsec must not take the wildcard address). Its
+// LOCAL refclock takes minutes to synchronize, so it serves in orphan mode,
+// synchronized at stratum 8 within a second (orphanwait 1).
+inline constexpr char kNtpsecOrphanConfig[] =
+    "tos orphan 8 orphanwait 1\n"
+    "interface ignore wildcard\n"
+    "interface listen 127.0.0.1\n"
+    "restrict default kod limited nomodify noquery\n"
+    "restrict 127.0.0.0 mask 255.0.0.0\n";
+
 // A test that skips unless it runs as root and the peers are fetched, with
 // a started Namespace. TearDown fails the test if any program's output in
 // the namespace directory (*.out) holds an ASan/UBSan report.

@@ -147,13 +147,7 @@ TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithChronyd) {
 // asks for interleaved mode, gets basic replies, and uses them as such.
 TEST_F(XleaveInteropTest, OurXleaveClientFallsBackToBasicWithNtpsec) {
   PeerDaemon ntpsec;
-  ASSERT_NO_FATAL_FAILURE(
-      start_ntpsec("tos orphan 8 orphanwait 1\n"
-                   "interface ignore wildcard\n"
-                   "interface listen 127.0.0.1\n"
-                   "restrict default kod limited nomodify noquery\n"
-                   "restrict 127.0.0.0 mask 255.0.0.0\n",
-                   &ntpsec));
+  ASSERT_NO_FATAL_FAILURE(start_ntpsec(kNtpsecOrphanConfig, &ntpsec));
   ASSERT_NO_FATAL_FAILURE(
       expect_serving("127.0.0.1", 8, milliseconds(10000), {ntpsec.output_path}));
 

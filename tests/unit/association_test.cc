@@ -28,13 +28,7 @@ namespace {
 using common::NtpTimestamp;
 using common::UnixNs;
 
-using testutil::at;
-using testutil::decode;
-using testutil::encode;
-using testutil::kMs;
-using testutil::kS;
-using testutil::kT0;
-using testutil::kUs;
+using namespace testutil;  // at(), encode(), decode(), kT0, kUs, kMs, kS
 
 UnixNs plus(UnixNs t, std::int64_t ns) { return UnixNs{t.ns + ns}; }
 

@@ -20,13 +20,7 @@ namespace {
 using common::NtpTimestamp;
 using common::UnixNs;
 
-using testutil::at;
-using testutil::decode;
-using testutil::encode;
-using testutil::kMs;
-using testutil::kS;
-using testutil::kT0;
-using testutil::kUs;
+using namespace testutil;  // at(), encode(), decode(), kT0, kUs, kMs, kS
 
 constexpr std::int64_t kServerAheadNs = 3 * kMs;  // the server's clock leads ours
 
