@@ -117,15 +117,20 @@ void Association::note_transmit_time(common::UnixNs sent) {
   if (diff >= 0 && diff < common::kNsPerSecond) xmt_local_ = sent;
 }
 
+void fill_filter_summary(const ClockFilter& filter, common::UnixNs now, PeerSummary& s) {
+  if (filter.has_estimate()) {
+    s.offset_ns = filter.offset_ns();
+    s.delay_ns = filter.delay_ns();
+    s.jitter_ns = filter.jitter_ns();
+  }
+  s.dispersion_ns = filter.dispersion_ns(now);
+  s.epoch_ns = filter.epoch().ns;
+}
+
 PeerSummary Association::summary(common::UnixNs now) const {
   PeerSummary s;
   s.id = config_.id;
-  if (filter_.has_estimate()) {
-    s.offset_ns = filter_.offset_ns();
-    s.delay_ns = filter_.delay_ns();
-    s.jitter_ns = filter_.jitter_ns();
-  }
-  s.dispersion_ns = filter_.dispersion_ns(now);
+  fill_filter_summary(filter_, now, s);
   s.root_delay_ns = root_delay_ns_;
   s.root_dispersion_ns = root_dispersion_ns_;
   s.stratum = stratum_;
@@ -139,7 +144,6 @@ PeerSummary Association::summary(common::UnixNs now) const {
   s.is_local_clock = false;
   s.source_address_hash = config_.source_address_hash;
   s.address_refid = config_.address_refid;
-  s.epoch_ns = filter_.epoch().ns;
   return s;
 }
 

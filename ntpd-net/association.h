@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -123,6 +124,23 @@ struct ReceiveResult {
   // ...which had already given a basic sample: accepted, not filtered twice.
   bool repeated_exchange = false;
 };
+
+// On-wire pieces every association kind shares (this file's Association
+// and broadcast_client.h), defined in association_onwire.cc.
+//
+// Parses a received datagram; on failure marks it kMalformed (with the
+// parse error) in `result` and returns nullopt.
+std::optional<NtpPacket> parse_received(std::span<const std::uint8_t> bytes, ReceiveResult& result);
+// TEST6 and TEST7 of RFC 5905 A.5.1.1 on a packet's header. With
+// `interleaved` (RFC 9769) the receive time, not the transmit time, is the
+// latest time the server vouches for.
+TestMask check_header(const NtpPacket& p, common::UnixNs pivot, bool interleaved);
+// A precision (log2 s) as ns, capped at MAXDISP.
+std::int64_t precision_ns(std::int8_t log2s);
+// The clock-filter part of a PeerSummary (RFC 5905 section 10): offset,
+// delay and jitter once there is an estimate, dispersion grown to `now`,
+// and the epoch of the sample in use. Defined in association.cc.
+void fill_filter_summary(const ClockFilter& filter, common::UnixNs now, PeerSummary& s);
 
 class Association {
  public:

@@ -30,6 +30,38 @@ bool mode_accepted(AssociationMode ours, std::uint8_t theirs) {
   return false;
 }
 
+// RFC 5905 section 8 with T1 = our transmit, T2 = peer receive, T3 = peer
+// transmit, T4 = our receive. nullopt when T4 is before T1 (a step in
+// between) or max_rtt_ns or more after it (too stale to mean anything).
+std::optional<Measurement> measure(const NtpPacket& p, common::UnixNs t1, common::UnixNs t4,
+                                   std::int64_t max_rtt_ns, std::int8_t our_precision_log2s) {
+  std::int64_t rtt_ns = 0;
+  if (__builtin_sub_overflow(t4.ns, t1.ns, &rtt_ns) || rtt_ns < 0 || rtt_ns >= max_rtt_ns) {
+    return std::nullopt;
+  }
+  // Eras resolve against T4 (RFC 5905 section 6): T2 and T3 land within
+  // 2^31 s of it and T1 within 2^18 s, so no sum below can overflow.
+  const std::int64_t t2 = common::from_ntp(p.receive_time, t4).ns;
+  const std::int64_t t3 = common::from_ntp(p.transmit_time, t4).ns;
+  const std::int64_t ours_ns = precision_ns(our_precision_log2s);
+  Measurement m;
+  m.offset_ns = ((t2 - t1.ns) + (t3 - t4.ns)) / 2;                               // theta
+  m.delay_ns = std::max(rtt_ns - (t3 - t2), ours_ns);                            // delta
+  m.dispersion_ns = precision_ns(p.precision_log2s) + ours_ns + phi_ns(rtt_ns);  // epsilon
+  m.root_distance_ns = (common::from_ntp_short(p.root_delay) + m.delay_ns) / 2 +
+                       common::from_ntp_short(p.root_dispersion) + m.dispersion_ns;
+  return m;
+}
+
+}  // namespace
+
+std::optional<NtpPacket> parse_received(std::span<const std::uint8_t> bytes,
+                                        ReceiveResult& result) {
+  auto packet = parse_packet(bytes, &result.parse_error);
+  if (!packet) result.failed.set(OnWireTest::kMalformed);
+  return packet;
+}
+
 std::int64_t precision_ns(std::int8_t log2s) {
   return std::min(log2s_to_ns(log2s), kMaxDispersionNs);
 }
@@ -57,31 +89,6 @@ TestMask check_header(const NtpPacket& p, common::UnixNs pivot, bool interleaved
   if (lambda_ns >= kMaxDispersionNs) failed.set(OnWireTest::kBadHeader);
   return failed;
 }
-
-// RFC 5905 section 8 with T1 = our transmit, T2 = peer receive, T3 = peer
-// transmit, T4 = our receive. nullopt when T4 is before T1 (a step in
-// between) or max_rtt_ns or more after it (too stale to mean anything).
-std::optional<Measurement> measure(const NtpPacket& p, common::UnixNs t1, common::UnixNs t4,
-                                   std::int64_t max_rtt_ns, std::int8_t our_precision_log2s) {
-  std::int64_t rtt_ns = 0;
-  if (__builtin_sub_overflow(t4.ns, t1.ns, &rtt_ns) || rtt_ns < 0 || rtt_ns >= max_rtt_ns) {
-    return std::nullopt;
-  }
-  // Eras resolve against T4 (RFC 5905 section 6): T2 and T3 land within
-  // 2^31 s of it and T1 within 2^18 s, so no sum below can overflow.
-  const std::int64_t t2 = common::from_ntp(p.receive_time, t4).ns;
-  const std::int64_t t3 = common::from_ntp(p.transmit_time, t4).ns;
-  const std::int64_t ours_ns = precision_ns(our_precision_log2s);
-  Measurement m;
-  m.offset_ns = ((t2 - t1.ns) + (t3 - t4.ns)) / 2;                               // theta
-  m.delay_ns = std::max(rtt_ns - (t3 - t2), ours_ns);                            // delta
-  m.dispersion_ns = precision_ns(p.precision_log2s) + ours_ns + phi_ns(rtt_ns);  // epsilon
-  m.root_distance_ns = (common::from_ntp_short(p.root_delay) + m.delay_ns) / 2 +
-                       common::from_ntp_short(p.root_dispersion) + m.dispersion_ns;
-  return m;
-}
-
-}  // namespace
 
 Association::OriginCheck Association::check_origin(const NtpPacket& p) const {
   OriginCheck c;
@@ -166,11 +173,8 @@ bool Association::act_on_kiss(const NtpPacket& packet, common::UnixNs receive_ti
 ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
                                     common::UnixNs receive_time, common::UnixNs now) {
   ReceiveResult result;
-  const auto packet = parse_packet(bytes, &result.parse_error);
-  if (!packet) {
-    result.failed.set(OnWireTest::kMalformed);
-    return result;
-  }
+  const auto packet = parse_received(bytes, result);
+  if (!packet) return result;
   if (demobilized_) {
     result.failed.set(OnWireTest::kAccessDenied);
     return result;

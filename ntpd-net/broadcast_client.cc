@@ -8,8 +8,6 @@
 namespace ntpd::net {
 namespace {
 
-constexpr std::uint8_t kLeapNotInSync = 3;
-constexpr std::uint8_t kMaxStratum = 15;
 constexpr std::int64_t kMaxOneWayDelayNs = common::kNsPerSecond;
 
 AssociationConfig volley_config(const BroadcastClientConfig& c) {
@@ -27,24 +25,15 @@ AssociationConfig volley_config(const BroadcastClientConfig& c) {
   return a;
 }
 
-std::int64_t precision_ns(std::int8_t log2s) {
-  return std::min(log2s_to_ns(log2s), kMaxDispersionNs);
-}
-
-// TEST6 and TEST7 of RFC 5905 A.5.1.1 on a broadcast header.
-TestMask check_broadcast_header(const NtpPacket& p, common::UnixNs pivot) {
-  TestMask failed;
-  if (p.leap == kLeapNotInSync || p.stratum == 0 || p.stratum > kMaxStratum) {
-    failed.set(OnWireTest::kBadSyncOrStratum);
-  }
-  if (!p.reference_time.is_zero() &&
-      common::from_ntp(p.reference_time, pivot) > common::from_ntp(p.transmit_time, pivot)) {
-    failed.set(OnWireTest::kBadSyncOrStratum);
-  }
-  const std::int64_t lambda_ns =
-      common::from_ntp_short(p.root_delay) / 2 + common::from_ntp_short(p.root_dispersion);
-  if (lambda_ns >= kMaxDispersionNs) failed.set(OnWireTest::kBadHeader);
-  return failed;
+// Reach after the broadcast intervals (the server's poll) that passed
+// between the last packet and `at` without one: each shifts in a miss.
+std::uint8_t reach_with_misses(std::uint8_t reach, common::UnixNs last_receive,
+                               std::int8_t poll_log2s, common::UnixNs at) {
+  if (last_receive.ns == 0) return reach;
+  const std::int64_t interval = log2s_to_ns(poll_log2s);
+  const std::int64_t missed =
+      std::clamp<std::int64_t>((at.ns - last_receive.ns - interval / 2) / interval, 0, 8);
+  return static_cast<std::uint8_t>(missed >= 8 ? 0 : reach << missed);
 }
 
 }  // namespace
@@ -146,11 +135,8 @@ ReceiveResult BroadcastClient::on_reply(std::span<const std::uint8_t> bytes,
 ReceiveResult BroadcastClient::on_broadcast(std::span<const std::uint8_t> bytes,
                                             common::UnixNs receive_time, common::UnixNs now) {
   ReceiveResult result;
-  const auto packet = parse_packet(bytes, &result.parse_error);
-  if (!packet) {
-    result.failed.set(OnWireTest::kMalformed);
-    return result;
-  }
+  const auto packet = parse_received(bytes, result);
+  if (!packet) return result;
   if (packet->mode != static_cast<std::uint8_t>(Mode::kBroadcast)) {
     result.failed.set(OnWireTest::kWrongMode);
     return result;
@@ -165,19 +151,14 @@ ReceiveResult BroadcastClient::on_broadcast(std::span<const std::uint8_t> bytes,
     result.failed.set(OnWireTest::kDuplicate);
   }
   if (!packet->transmit_time.is_zero()) {
-    result.failed.bits |= check_broadcast_header(*packet, receive_time).bits;
+    result.failed.bits |= check_header(*packet, receive_time, /*interleaved=*/false).bits;
   }
   if (calibrating_) result.failed.set(OnWireTest::kBogus);  // ntpd: after the volley
   if (!result.failed.none()) return result;
 
   // Reach: one bit per broadcast interval, the misses in between shifted in.
   const std::int8_t poll = std::clamp(packet->poll_log2s, kPollFloorLog2s, kPollCeilingLog2s);
-  if (last_receive_.ns != 0) {
-    const std::int64_t interval = log2s_to_ns(server_poll_log2s_);
-    const std::int64_t missed = std::clamp<std::int64_t>(
-        (receive_time.ns - last_receive_.ns - interval / 2) / interval, 0, 8);
-    reach_ = static_cast<std::uint8_t>(missed >= 8 ? 0 : reach_ << missed);
-  }
+  reach_ = reach_with_misses(reach_, last_receive_, server_poll_log2s_, receive_time);
   reach_ = static_cast<std::uint8_t>((reach_ << 1) | 1u);
   server_poll_log2s_ = poll;
   last_transmit_ = packet->transmit_time;
@@ -214,29 +195,16 @@ ReceiveResult BroadcastClient::on_broadcast(std::span<const std::uint8_t> bytes,
 PeerSummary BroadcastClient::summary(common::UnixNs now) const {
   PeerSummary s;
   s.id = config_.id;
-  if (filter_.has_estimate()) {
-    s.offset_ns = filter_.offset_ns();
-    s.delay_ns = filter_.delay_ns();
-    s.jitter_ns = filter_.jitter_ns();
-  }
-  s.dispersion_ns = filter_.dispersion_ns(now);
+  fill_filter_summary(filter_, now, s);
   s.root_delay_ns = root_delay_ns_;
   s.root_dispersion_ns = root_dispersion_ns_;
   s.stratum = stratum_;
   s.leap = leap_;
   s.refid = refid_;
-  std::uint8_t reach = reach_;
-  if (last_receive_.ns != 0) {
-    const std::int64_t interval = log2s_to_ns(server_poll_log2s_);
-    const std::int64_t missed =
-        std::clamp<std::int64_t>((now.ns - last_receive_.ns - interval / 2) / interval, 0, 8);
-    reach = static_cast<std::uint8_t>(missed >= 8 ? 0 : reach << missed);
-  }
-  s.reach = reach;
+  s.reach = reach_with_misses(reach_, last_receive_, server_poll_log2s_, now);
   s.poll_log2s = server_poll_log2s_;
   s.source_address_hash = config_.source_address_hash;
   s.address_refid = config_.address_refid;
-  s.epoch_ns = filter_.epoch().ns;
   return s;
 }
 

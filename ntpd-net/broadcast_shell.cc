@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <sys/random.h>
 #include <syslog.h>
 
 #include <array>
@@ -12,18 +11,12 @@
 #include "common/log.h"
 #include "ntpd-net/access_control.h"
 #include "ntpd-net/server_path.h"
+#include "ntpd-net/shell_random.h"
 #include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
 namespace {
-
-std::uint64_t random_u64() {
-  std::uint64_t value = 0;
-  while (getrandom(&value, sizeof value, 0) != sizeof value) {
-  }
-  return value;
-}
 
 bool is_multicast_v4(const ServerAddress& a) {
   if (a.storage.ss_family != AF_INET) return false;
@@ -171,8 +164,7 @@ void BroadcastShell::add_sender(const ipc::Association& a, const ipc::NetConfig&
   config_out.version =
       static_cast<std::uint8_t>(a.version() >= 1 && a.version() <= 4 ? a.version() : 4);
   config_out.poll_log2s = static_cast<std::int8_t>(a.has_minpoll_log2s() ? a.minpoll_log2s() : 6);
-  const std::int64_t first_delay =
-      static_cast<std::int64_t>(random_u64() % static_cast<std::uint64_t>(common::kNsPerSecond));
+  const std::int64_t first_delay = random_delay_ns(common::kNsPerSecond);
   s.id = engine_->add_broadcast_server(config_out, realtime_now(), first_delay);
   common::logf(LOG_NOTICE, "PEER: broadcast server to %s every %d s%s from %s", a.host().c_str(),
                1 << std::clamp<int>(config_out.poll_log2s, 3, 17),
@@ -296,8 +288,7 @@ BroadcastShell::Client* BroadcastShell::mobilize(const ServerAddress& server,
   }
   config.source_address_hash =
       client->volley ? client->volley->local_refid() : local_refid_toward(server);
-  const std::int64_t startup =
-      static_cast<std::int64_t>(random_u64() % static_cast<std::uint64_t>(common::kNsPerSecond));
+  const std::int64_t startup = random_delay_ns(common::kNsPerSecond);
   client->id = engine_->add_broadcast_client(config, now, startup);
   if (client->volley) {
     client->readable.reset(event_new(

@@ -1,7 +1,6 @@
 // The libevent side of the engine (see engine_shell.h).
 #include "ntpd-net/engine_shell.h"
 
-#include <sys/random.h>
 #include <syslog.h>
 
 #include <algorithm>
@@ -10,25 +9,16 @@
 #include "common/log.h"
 #include "ntpd-net/access_control.h"
 #include "ntpd-net/engine_options.h"
+#include "ntpd-net/shell_random.h"
 #include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
 namespace {
 
-std::uint64_t random_u64() {
-  std::uint64_t value = 0;
-  while (getrandom(&value, sizeof value, 0) != sizeof value) {
-  }
-  return value;
-}
-
 // RFC 5905 section 13 / ntpd: the first poll of each association is
 // spread over a couple of seconds so a restart does not burst every server.
-std::int64_t random_startup_delay_ns() {
-  return static_cast<std::int64_t>(random_u64() %
-                                   (2 * static_cast<std::uint64_t>(common::kNsPerSecond)));
-}
+std::int64_t random_startup_delay_ns() { return random_delay_ns(2 * common::kNsPerSecond); }
 
 constexpr std::size_t kTransmitOffset = 40;  // RFC 5905 figure 8
 

@@ -69,31 +69,11 @@ class AuthInteropTest : public InteropTest {
   // ntpsec serving in orphan mode on 127.0.0.1 (see client_interop_test.cc)
   // with `keys` and `trustedkey 1 2 3`; waits until it answers unsigned
   // requests synchronized at stratum 8.
-  void start_ntpsec(const std::string& keys_file) {
-    const std::string conf = ns_.dir().file("ntpsec.conf");
-    ASSERT_TRUE(systest::write_file(conf,
-                                    "tos orphan 8 orphanwait 1\n"
-                                    "interface ignore wildcard\n"
-                                    "interface listen 127.0.0.1\n"
-                                    "restrict default kod limited nomodify noquery\n"
-                                    "restrict 127.0.0.0 mask 255.0.0.0\n"
-                                    "keys " +
-                                        keys_file + "\ntrustedkey 1 2 3\n"));
-    ntpsec_log_ = ns_.dir().file("ntpsec.log");
-    const std::string output = ns_.dir().file("ntpsec.out");
-    std::string error;
-    ntpsec_ = ns_.spawn({peers_.ntpsec_ntpd(), "-n", "-c", conf, "-l", ntpsec_log_, "-p",
-                         ns_.dir().file("ntpsec.pid")},
-                        output, &error);
-    ASSERT_GT(ntpsec_, 0) << error;
-    bool serving = false;
-    const auto reply = poll_until(
-        ns_.pid(), "127.0.0.1", milliseconds(10000),
-        [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 8; }, &serving);
-    ASSERT_TRUE(serving) << "ntpsec did not serve; last reply: "
-                         << (reply ? testlib::describe(*reply) : "none") << "\n"
-                         << systest::read_file(output).value_or("")
-                         << systest::read_file(ntpsec_log_).value_or("");
+  void start_keyed_ntpsec(const std::string& keys_file) {
+    ASSERT_NO_FATAL_FAILURE(start_ntpsec(
+        std::string(kNtpsecOrphanConfig) + "keys " + keys_file + "\ntrustedkey 1 2 3\n", &ntpsec_));
+    ASSERT_NO_FATAL_FAILURE(expect_serving("127.0.0.1", 8, milliseconds(10000),
+                                           {ntpsec_.output_path, ntpsec_.log_path}));
   }
 
   // Our client on 127.0.0.2 following 127.0.0.1 with `key key_id`.
@@ -176,8 +156,7 @@ class AuthInteropTest : public InteropTest {
     EXPECT_LE(systest::count_occurrences(log, "reply dropped: TEST5"), 2u) << log;
   }
 
-  pid_t ntpsec_ = -1;
-  std::string ntpsec_log_;
+  PeerDaemon ntpsec_;
 };
 
 // ---- (a) ntpdig against our server ----
@@ -185,23 +164,14 @@ class AuthInteropTest : public InteropTest {
 class NtpdigAuthTest : public AuthInteropTest {
  protected:
   void start_our_server() {
-    std::string error;
-    ours_ = start_our_ntpd(ns_, "server", "127.0.0.1",
-                           "server 127.127.1.0\n"
-                           "fudge 127.127.1.0 stratum 10\n"
-                           "keys " +
-                               keys_path() +
-                               "\n"
-                               "trustedkey 1 2 3\n"
-                               "restrict default nomodify notrap nopeer noquery\n"
-                               "restrict 127.0.0.1\n",
-                           &error);
-    ASSERT_GT(ours_.pid, 0) << error;
-    bool synced = false;
-    poll_until(
-        ns_.pid(), "127.0.0.1", milliseconds(30000),
-        [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 11; }, &synced);
-    ASSERT_TRUE(synced) << systest::read_file(ours_.log_path).value_or("");
+    ASSERT_NO_FATAL_FAILURE(
+        start_our_local_clock_server("server", "127.0.0.1",
+                                     "keys " + keys_path() +
+                                         "\n"
+                                         "trustedkey 1 2 3\n"
+                                         "restrict default nomodify notrap nopeer noquery\n"
+                                         "restrict 127.0.0.1\n",
+                                     &ours_));
   }
 
   // ntpdig -d -j -k KEYFILE -a KEYID 127.0.0.1: its wait status and output.
@@ -276,7 +246,7 @@ class ClientAuthTest : public AuthInteropTest,
                        public ::testing::WithParamInterface<std::uint32_t> {};
 
 TEST_P(ClientAuthTest, OurClientFollowsNtpsecWithKey) {
-  ASSERT_NO_FATAL_FAILURE(start_ntpsec(keys_path()));
+  ASSERT_NO_FATAL_FAILURE(start_keyed_ntpsec(keys_path()));
   const OurDaemon ours = start_our_client(GetParam());
   ASSERT_GT(ours.pid, 0);
   ASSERT_NO_FATAL_FAILURE(expect_follows(ours, 8, "ntpsec with key " + std::to_string(GetParam())));
@@ -286,7 +256,7 @@ TEST_P(ClientAuthTest, OurClientFollowsNtpsecWithKey) {
                 .find("PEER: server 127.0.0.1 iburst key " + std::to_string(GetParam()) + " " +
                       types[GetParam()]),
             std::string::npos);
-  EXPECT_TRUE(ns_.alive(ntpsec_)) << systest::read_file(ntpsec_log_).value_or("");
+  EXPECT_TRUE(ns_.alive(ntpsec_.pid)) << systest::read_file(ntpsec_.log_path).value_or("");
 }
 
 INSTANTIATE_TEST_SUITE_P(KeyTypes, ClientAuthTest, ::testing::Values(1u, 2u, 3u),
@@ -304,22 +274,15 @@ INSTANTIATE_TEST_SUITE_P(KeyTypes, ClientAuthTest, ::testing::Values(1u, 2u, 3u)
 TEST_F(AuthInteropTest, CryptoNakFromOurServerIsRefused) {
   const std::string other = ns_.dir().file("server.keys");
   ASSERT_TRUE(write_keys(other, "1 MD5 not-our-secret\n"));
-  std::string error;
-  const OurDaemon server = start_our_ntpd(ns_, "server", "127.0.0.1",
-                                          "server 127.127.1.0\n"
-                                          "fudge 127.127.1.0 stratum 10\n"
-                                          "keys " +
-                                              other +
-                                              "\n"
-                                              "trustedkey 1\n"
-                                              "restrict default nomodify notrap nopeer noquery\n",
-                                          &error);
-  ASSERT_GT(server.pid, 0) << error;
-  bool synced = false;  // so that only the MAC can keep our client away
-  poll_until(
-      ns_.pid(), "127.0.0.1", milliseconds(30000),
-      [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 11; }, &synced);
-  ASSERT_TRUE(synced) << systest::read_file(server.log_path).value_or("");
+  // Synchronized, so that only the MAC can keep our client away.
+  OurDaemon server;
+  ASSERT_NO_FATAL_FAILURE(
+      start_our_local_clock_server("server", "127.0.0.1",
+                                   "keys " + other +
+                                       "\n"
+                                       "trustedkey 1\n"
+                                       "restrict default nomodify notrap nopeer noquery\n",
+                                   &server));
   const OurDaemon ours = start_our_client(1);
   ASSERT_GT(ours.pid, 0);
   ASSERT_NO_FATAL_FAILURE(expect_refuses(ours, "crypto-NAK", milliseconds(20000)));

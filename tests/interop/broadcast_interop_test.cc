@@ -33,29 +33,20 @@ class BroadcastInteropTest : public InteropTest {
 TEST_F(BroadcastInteropTest, OurBroadcastClientFollowsChronyd) {
   ASSERT_NO_FATAL_FAILURE(set_up_bridge());
   if (IsSkipped()) return;
-  const std::string conf = ns_.dir().file("chrony.conf");
-  ASSERT_TRUE(systest::write_file(conf,
-                                  "local stratum 8\n"
-                                  "allow 10.99.0.0/24\n"
-                                  "bindaddress 10.99.0.1\n"
-                                  "port 123\n"
-                                  "broadcast 8 10.99.0.255\n"
-                                  "cmdport 0\n"
-                                  "bindcmdaddress /\n"
-                                  "pidfile " +
-                                      ns_.dir().file("chronyd.pid") + "\n"));
-  const std::string output = ns_.dir().file("chronyd.out");
-  std::string error;
-  const pid_t chronyd =
-      ns_.spawn({peers_.chronyd(), "-x", "-d", "-u", "root", "-f", conf}, output, &error);
-  ASSERT_GT(chronyd, 0) << error;
-  bool serving = false;
-  poll_until(
-      ns_.pid(), "10.99.0.1", milliseconds(10000),
-      [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == kPeerStratum; },
-      &serving);
-  ASSERT_TRUE(serving) << systest::read_file(output).value_or("");
+  PeerDaemon chronyd;
+  ASSERT_NO_FATAL_FAILURE(
+      start_chronyd("local stratum 8\n"
+                    "allow 10.99.0.0/24\n"
+                    "bindaddress 10.99.0.1\n"
+                    "port 123\n"
+                    "broadcast 8 10.99.0.255\n"
+                    "cmdport 0\n"
+                    "bindcmdaddress /\n",
+                    &chronyd));
+  ASSERT_NO_FATAL_FAILURE(
+      expect_serving("10.99.0.1", kPeerStratum, milliseconds(10000), {chronyd.output_path}));
 
+  std::string error;
   const OurDaemon ours =
       start_our_ntpd(ns_, "ours", "10.99.0.2", "broadcastclient\ndisable auth\n", &error);
   ASSERT_GT(ours.pid, 0) << error;
@@ -68,7 +59,7 @@ TEST_F(BroadcastInteropTest, OurBroadcastClientFollowsChronyd) {
   ASSERT_TRUE(synced) << "last reply: " << (reply ? testlib::describe(*reply) : "none")
                       << "\nour log:\n"
                       << log << "\nchronyd:\n"
-                      << systest::read_file(output).value_or("");
+                      << systest::read_file(chronyd.output_path).value_or("");
   EXPECT_EQ(reply->refid, kChronyRefid) << ipv4_refid_text(reply->refid);
   EXPECT_NE(log.find("broadcast server 10.99.0.1 mobilized, unauthenticated"), std::string::npos)
       << log;
@@ -76,7 +67,7 @@ TEST_F(BroadcastInteropTest, OurBroadcastClientFollowsChronyd) {
   for (const SampleLine& s : parse_samples(log)) {
     EXPECT_LT(s.offset_ns < 0 ? -s.offset_ns : s.offset_ns, 1'000'000) << s.offset_ns;
   }
-  EXPECT_TRUE(ns_.alive(chronyd));
+  EXPECT_TRUE(ns_.alive(chronyd.pid));
   EXPECT_TRUE(ns_.alive(ours.pid));
 }
 

@@ -28,15 +28,9 @@ class ClientInteropTest : public InteropTest {
  protected:
   // Waits (bounded) until the peer on 127.0.0.1 answers synchronized at
   // kPeerStratum.
-  void expect_peer_serving(const std::string& peer_name, const std::string& peer_output) {
-    bool serving = false;
-    const auto reply = poll_until(
-        ns_.pid(), "127.0.0.1", milliseconds(10000),
-        [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == kPeerStratum; },
-        &serving);
-    ASSERT_TRUE(serving) << peer_name << " did not serve stratum " << kPeerStratum
-                         << "; last reply: " << (reply ? testlib::describe(*reply) : "none") << "\n"
-                         << systest::read_file(peer_output).value_or("");
+  void expect_peer_serving(const PeerDaemon& peer) {
+    ASSERT_NO_FATAL_FAILURE(
+        expect_serving("127.0.0.1", kPeerStratum, milliseconds(10000), {peer.output_path}));
   }
 
   // Starts our client and checks that it takes the peer as system peer.
@@ -85,30 +79,23 @@ class ClientInteropTest : public InteropTest {
 // chronyd -x never adjusts the clock (and could not in the user namespace);
 // `local stratum 8` makes it serve at once.
 TEST_F(ClientInteropTest, OurClientFollowsChronyd) {
-  const std::string conf = ns_.dir().file("chrony.conf");
-  ASSERT_TRUE(systest::write_file(conf,
-                                  "local stratum 8\n"
-                                  "allow 127.0.0.0/8\n"
-                                  "bindaddress 127.0.0.1\n"
-                                  "port 123\n"
-                                  "cmdport 0\n"
-                                  "bindcmdaddress /\n"
-                                  "pidfile " +
-                                      ns_.dir().file("chronyd.pid") +
-                                      "\n"
-                                      "driftfile " +
-                                      ns_.dir().file("chrony.drift") + "\n"));
-  const std::string output = ns_.dir().file("chronyd.out");
-  std::string error;
-  // -u root: root of the namespace; Debian's default user _chrony is absent.
-  const pid_t chronyd =
-      ns_.spawn({peers_.chronyd(), "-x", "-d", "-u", "root", "-f", conf}, output, &error);
-  ASSERT_GT(chronyd, 0) << error;
-  ASSERT_NO_FATAL_FAILURE(expect_peer_serving("chronyd", output));
-  EXPECT_NE(systest::read_file(output).value_or("").find("Disabled control of system clock"),
-            std::string::npos);
+  PeerDaemon chronyd;
+  ASSERT_NO_FATAL_FAILURE(
+      start_chronyd("local stratum 8\n"
+                    "allow 127.0.0.0/8\n"
+                    "bindaddress 127.0.0.1\n"
+                    "port 123\n"
+                    "cmdport 0\n"
+                    "bindcmdaddress /\n"
+                    "driftfile " +
+                        ns_.dir().file("chrony.drift") + "\n",
+                    &chronyd));
+  ASSERT_NO_FATAL_FAILURE(expect_peer_serving(chronyd));
+  EXPECT_NE(
+      systest::read_file(chronyd.output_path).value_or("").find("Disabled control of system clock"),
+      std::string::npos);
   ASSERT_NO_FATAL_FAILURE(expect_our_client_follows("chronyd"));
-  EXPECT_TRUE(ns_.alive(chronyd)) << systest::read_file(output).value_or("");
+  EXPECT_TRUE(ns_.alive(chronyd.pid)) << systest::read_file(chronyd.output_path).value_or("");
 }
 
 // ntpsec's ntpd has no "don't touch the clock" option: in the user
@@ -119,27 +106,15 @@ TEST_F(ClientInteropTest, OurClientFollowsChronyd) {
 // It must not take the wildcard address: our ntpd binds 127.0.0.2:123
 // without SO_REUSEADDR.
 TEST_F(ClientInteropTest, OurClientFollowsNtpsec) {
-  const std::string conf = ns_.dir().file("ntpsec.conf");
-  ASSERT_TRUE(systest::write_file(conf,
-                                  "tos orphan 8 orphanwait 1\n"
-                                  "interface ignore wildcard\n"
-                                  "interface listen 127.0.0.1\n"
-                                  "restrict default kod limited nomodify noquery\n"
-                                  "restrict 127.0.0.0 mask 255.0.0.0\n"));
-  const std::string log = ns_.dir().file("ntpsec.log");
-  const std::string output = ns_.dir().file("ntpsec.out");
-  std::string error;
-  const pid_t ntpsec = ns_.spawn(
-      {peers_.ntpsec_ntpd(), "-n", "-c", conf, "-l", log, "-p", ns_.dir().file("ntpsec.pid")},
-      output, &error);
-  ASSERT_GT(ntpsec, 0) << error;
-  ASSERT_NO_FATAL_FAILURE(expect_peer_serving("ntpsec", output));
+  PeerDaemon ntpsec;
+  ASSERT_NO_FATAL_FAILURE(start_ntpsec(kNtpsecOrphanConfig, &ntpsec));
+  ASSERT_NO_FATAL_FAILURE(expect_peer_serving(ntpsec));
   ASSERT_NO_FATAL_FAILURE(expect_our_client_follows("ntpsec"));
-  const std::string ntpsec_log = systest::read_file(log).value_or("");
+  const std::string ntpsec_log = systest::read_file(ntpsec.log_path).value_or("");
   EXPECT_NE(ntpsec_log.find("ntp_adjtime: Operation not permitted"), std::string::npos)
       << "ntpsec should have been refused the clock:\n"
       << ntpsec_log;
-  EXPECT_TRUE(ns_.alive(ntpsec)) << ntpsec_log;
+  EXPECT_TRUE(ns_.alive(ntpsec.pid)) << ntpsec_log;
 }
 
 }  // namespace

@@ -350,6 +350,57 @@ void InteropTest::TearDown() {
   }
 }
 
+void InteropTest::start_chronyd(const std::string& config_text, PeerDaemon* out) {
+  const std::string conf = ns_.dir().file("chrony.conf");
+  ASSERT_TRUE(
+      systest::write_file(conf, config_text + "pidfile " + ns_.dir().file("chronyd.pid") + "\n"));
+  out->output_path = ns_.dir().file("chronyd.out");
+  std::string error;
+  out->pid =
+      ns_.spawn({peers_.chronyd(), "-x", "-d", "-u", "root", "-f", conf}, out->output_path, &error);
+  ASSERT_GT(out->pid, 0) << error;
+}
+
+void InteropTest::start_ntpsec(const std::string& config_text, PeerDaemon* out) {
+  const std::string conf = ns_.dir().file("ntpsec.conf");
+  ASSERT_TRUE(systest::write_file(conf, config_text));
+  out->log_path = ns_.dir().file("ntpsec.log");
+  out->output_path = ns_.dir().file("ntpsec.out");
+  std::string error;
+  out->pid = ns_.spawn({peers_.ntpsec_ntpd(), "-n", "-c", conf, "-l", out->log_path, "-p",
+                        ns_.dir().file("ntpsec.pid")},
+                       out->output_path, &error);
+  ASSERT_GT(out->pid, 0) << error;
+}
+
+void InteropTest::expect_serving(const std::string& address, int stratum, milliseconds timeout,
+                                 const std::vector<std::string>& show_files) {
+  bool serving = false;
+  const auto reply = poll_until(
+      ns_.pid(), address, timeout,
+      [stratum](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == stratum; },
+      &serving);
+  if (serving) return;
+  std::string shown;
+  for (const std::string& path : show_files) {
+    shown += "\n" + path + ":\n" + systest::read_file(path).value_or("");
+  }
+  FAIL() << address << " did not serve synchronized at stratum " << stratum
+         << "; last reply: " << (reply ? testlib::describe(*reply) : "none") << shown;
+}
+
+void InteropTest::start_our_local_clock_server(const std::string& name, const std::string& address,
+                                               const std::string& more_config, OurDaemon* out) {
+  std::string error;
+  *out = start_our_ntpd(ns_, name, address,
+                        "server 127.127.1.0\n"
+                        "fudge 127.127.1.0 stratum 10\n" +
+                            more_config,
+                        &error);
+  ASSERT_GT(out->pid, 0) << error;
+  ASSERT_NO_FATAL_FAILURE(expect_serving(address, 11, milliseconds(30000), {out->log_path}));
+}
+
 std::string ipv4_refid_text(std::uint32_t refid) {
   return std::to_string(refid >> 24) + "." + std::to_string((refid >> 16) & 0xff) + "." +
          std::to_string((refid >> 8) & 0xff) + "." + std::to_string(refid & 0xff);

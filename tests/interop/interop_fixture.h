@@ -115,6 +115,17 @@ struct ChronyMeasurement {
 };
 std::optional<ChronyMeasurement> last_chrony_measurement(std::string_view log);
 
+// ntpsec's ntpd serving on 127.0.0.1 only (our ntpd binds 127.0.0.2:123
+// without SO_REUSEADDR, so ntpsec must not take the wildcard address). Its
+// LOCAL refclock takes minutes to synchronize, so it serves in orphan mode,
+// synchronized at stratum 8 within a second (orphanwait 1).
+inline constexpr char kNtpsecOrphanConfig[] =
+    "tos orphan 8 orphanwait 1\n"
+    "interface ignore wildcard\n"
+    "interface listen 127.0.0.1\n"
+    "restrict default kod limited nomodify noquery\n"
+    "restrict 127.0.0.0 mask 255.0.0.0\n";
+
 // A test that skips unless it runs as root and the peers are fetched, with
 // a started Namespace. TearDown fails the test if any program's output in
 // the namespace directory (*.out) holds an ASan/UBSan report.
@@ -122,6 +133,31 @@ class InteropTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+
+  // A real peer daemon started in the namespace.
+  struct PeerDaemon {
+    pid_t pid = -1;
+    std::string output_path;  // its stdout+stderr
+    std::string log_path;     // ntpsec's -l log (empty for chronyd)
+  };
+  // chronyd -x -d -u root (root of the namespace: Debian's default user
+  // _chrony is absent) on `config_text` plus a pidfile line, written to
+  // chrony.conf in the namespace dir; output in chronyd.out. Fails the test
+  // (fatally) if it cannot be started.
+  void start_chronyd(const std::string& config_text, PeerDaemon* out);
+  // ntpsec's ntpd -n on `config_text` (ntpsec.conf), logging to ntpsec.log,
+  // output in ntpsec.out. Fails the test (fatally) if it cannot be started.
+  void start_ntpsec(const std::string& config_text, PeerDaemon* out);
+  // Waits up to `timeout` until address:123 answers synchronized (LI 0) at
+  // `stratum`; otherwise fails the test (fatally) with the last reply and
+  // the contents of `show_files`.
+  void expect_serving(const std::string& address, int stratum, milliseconds timeout,
+                      const std::vector<std::string>& show_files);
+  // Our ntpd on `address` serving its local clock (127.127.1.0 fudged to
+  // stratum 10) with `more_config` appended; waits up to 30 s until it
+  // answers synchronized at stratum 11. Fails the test (fatally) otherwise.
+  void start_our_local_clock_server(const std::string& name, const std::string& address,
+                                    const std::string& more_config, OurDaemon* out);
 
   Peers peers_;
   Namespace ns_;

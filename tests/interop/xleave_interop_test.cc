@@ -66,57 +66,67 @@ std::vector<ChronyRow> chrony_rows(std::string_view log, const std::string& addr
   return rows;
 }
 
-class XleaveInteropTest : public InteropTest {};
+// Our client on 127.0.0.2 asking 127.0.0.1 for interleaved mode.
+constexpr char kOurXleaveClientConfig[] =
+    "server 127.0.0.1 iburst minpoll 4 xleave\n"
+    "restrict default nomodify notrap nopeer noquery\n"
+    "restrict 127.0.0.1\n";
+constexpr char kLoopbackRestrict[] =
+    "restrict default nomodify notrap nopeer noquery\n"
+    "restrict 127.0.0.0 mask 255.0.0.0\n";
+
+class XleaveInteropTest : public InteropTest {
+ protected:
+  // Starts our xleave client and waits (30 s at most) until its log holds
+  // kWantedInterleaved interleaved samples from 127.0.0.1; each must be
+  // within kMaxOffsetNs. `also_show`: another log for a failure message.
+  void expect_interleaved_client(const std::string& name, const std::string& also_show,
+                                 OurDaemon* ours, std::vector<InterleavedLine>* samples) {
+    std::string error;
+    *ours = start_our_ntpd(ns_, name, "127.0.0.2", kOurXleaveClientConfig, &error);
+    ASSERT_GT(ours->pid, 0) << error;
+    systest::wait_until(milliseconds(30000), [&] {
+      *samples = parse_interleaved(systest::read_file(ours->log_path).value_or(""), "127.0.0.1");
+      return samples->size() >= kWantedInterleaved;
+    });
+    ASSERT_GE(samples->size(), static_cast<std::size_t>(kWantedInterleaved))
+        << "our client did not get interleaved replies:\n"
+        << systest::read_file(ours->log_path).value_or("")
+        << systest::read_file(ours->output_path).value_or("") << "\n"
+        << also_show << ":\n"
+        << systest::read_file(also_show).value_or("");
+    for (const InterleavedLine& s : *samples) {
+      EXPECT_LT(std::llabs(s.offset_ns), kMaxOffsetNs) << "offset " << s.offset_ns << " ns";
+      EXPECT_GT(s.delay_ns, 0);
+      EXPECT_LT(s.delay_ns, kMaxOffsetNs) << "delay " << s.delay_ns << " ns";
+    }
+  }
+};
 
 // (a) chronyd serves on 127.0.0.1; our client on 127.0.0.2 asks for
 // interleaved mode. chronyd 4.3 answers interleaved once it has saved the
 // receive timestamp our previous request got.
 TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithChronyd) {
-  const std::string conf = ns_.dir().file("chrony.conf");
-  ASSERT_TRUE(systest::write_file(conf,
-                                  "local stratum 8\n"
-                                  "allow 127.0.0.0/8\n"
-                                  "bindaddress 127.0.0.1\n"
-                                  "port 123\n"
-                                  "cmdport 0\n"
-                                  "bindcmdaddress /\n"
-                                  "pidfile " +
-                                      ns_.dir().file("chronyd.pid") + "\n"));
-  const std::string output = ns_.dir().file("chronyd.out");
-  std::string error;
-  const pid_t chronyd =
-      ns_.spawn({peers_.chronyd(), "-x", "-d", "-u", "root", "-f", conf}, output, &error);
-  ASSERT_GT(chronyd, 0) << error;
-  bool serving = false;
-  poll_until(
-      ns_.pid(), "127.0.0.1", milliseconds(10000),
-      [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 8; }, &serving);
-  ASSERT_TRUE(serving) << systest::read_file(output).value_or("");
+  PeerDaemon chronyd;
+  ASSERT_NO_FATAL_FAILURE(
+      start_chronyd("local stratum 8\n"
+                    "allow 127.0.0.0/8\n"
+                    "bindaddress 127.0.0.1\n"
+                    "port 123\n"
+                    "cmdport 0\n"
+                    "bindcmdaddress /\n",
+                    &chronyd));
+  ASSERT_NO_FATAL_FAILURE(
+      expect_serving("127.0.0.1", 8, milliseconds(10000), {chronyd.output_path}));
 
-  const OurDaemon ours = start_our_ntpd(ns_, "ours", "127.0.0.2",
-                                        "server 127.0.0.1 iburst minpoll 4 xleave\n"
-                                        "restrict default nomodify notrap nopeer noquery\n"
-                                        "restrict 127.0.0.1\n",
-                                        &error);
-  ASSERT_GT(ours.pid, 0) << error;
+  OurDaemon ours;
   std::vector<InterleavedLine> samples;
-  systest::wait_until(milliseconds(30000), [&] {
-    samples = parse_interleaved(systest::read_file(ours.log_path).value_or(""), "127.0.0.1");
-    return samples.size() >= kWantedInterleaved;
-  });
+  ASSERT_NO_FATAL_FAILURE(expect_interleaved_client("ours", chronyd.output_path, &ours, &samples));
   const std::string log = systest::read_file(ours.log_path).value_or("");
-  ASSERT_GE(samples.size(), static_cast<std::size_t>(kWantedInterleaved))
-      << "our client did not get interleaved replies from chronyd:\n"
-      << log << systest::read_file(ours.output_path).value_or("");
   EXPECT_NE(log.find("PEER: server 127.0.0.1 iburst xleave"), std::string::npos) << log;
   // T1 came from the kernel's transmit timestamp, inside the sandbox.
   EXPECT_NE(log.find("PEER: 127.0.0.1: kernel transmit timestamps in use"), std::string::npos)
       << log;
-  for (const InterleavedLine& s : samples) {
-    EXPECT_LT(std::llabs(s.offset_ns), kMaxOffsetNs) << "offset " << s.offset_ns << " ns";
-    EXPECT_GT(s.delay_ns, 0);
-    EXPECT_LT(s.delay_ns, kMaxOffsetNs) << "delay " << s.delay_ns << " ns";
-  }
   std::printf(
       "our client: %zu interleaved samples from chronyd, first offset %lld ns, delay %lld "
       "ns\n",
@@ -129,37 +139,20 @@ TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithChronyd) {
       [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 9; }, &synced);
   EXPECT_TRUE(synced) << systest::read_file(ours.log_path).value_or("");
   EXPECT_TRUE(ns_.alive(ours.pid)) << "our ntpd exited";
-  EXPECT_TRUE(ns_.alive(chronyd)) << systest::read_file(output).value_or("");
+  EXPECT_TRUE(ns_.alive(chronyd.pid)) << systest::read_file(chronyd.output_path).value_or("");
 }
 
 // Fallback: ntpsec's ntpd answers client requests in basic mode only (its
 // interleaved modes are symmetric and broadcast). Our client with xleave
 // asks for interleaved mode, gets basic replies, and uses them as such.
 TEST_F(XleaveInteropTest, OurXleaveClientFallsBackToBasicWithNtpsec) {
-  const std::string conf = ns_.dir().file("ntpsec.conf");
-  ASSERT_TRUE(systest::write_file(conf,
-                                  "tos orphan 8 orphanwait 1\n"
-                                  "interface ignore wildcard\n"
-                                  "interface listen 127.0.0.1\n"
-                                  "restrict default kod limited nomodify noquery\n"
-                                  "restrict 127.0.0.0 mask 255.0.0.0\n"));
-  const std::string output = ns_.dir().file("ntpsec.out");
-  std::string error;
-  const pid_t ntpsec = ns_.spawn({peers_.ntpsec_ntpd(), "-n", "-c", conf, "-l",
-                                  ns_.dir().file("ntpsec.log"), "-p", ns_.dir().file("ntpsec.pid")},
-                                 output, &error);
-  ASSERT_GT(ntpsec, 0) << error;
-  bool serving = false;
-  poll_until(
-      ns_.pid(), "127.0.0.1", milliseconds(10000),
-      [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 8; }, &serving);
-  ASSERT_TRUE(serving) << systest::read_file(output).value_or("");
+  PeerDaemon ntpsec;
+  ASSERT_NO_FATAL_FAILURE(start_ntpsec(kNtpsecOrphanConfig, &ntpsec));
+  ASSERT_NO_FATAL_FAILURE(
+      expect_serving("127.0.0.1", 8, milliseconds(10000), {ntpsec.output_path}));
 
-  const OurDaemon ours = start_our_ntpd(ns_, "ours", "127.0.0.2",
-                                        "server 127.0.0.1 iburst minpoll 4 xleave\n"
-                                        "restrict default nomodify notrap nopeer noquery\n"
-                                        "restrict 127.0.0.1\n",
-                                        &error);
+  std::string error;
+  const OurDaemon ours = start_our_ntpd(ns_, "ours", "127.0.0.2", kOurXleaveClientConfig, &error);
   ASSERT_GT(ours.pid, 0) << error;
   bool synced = false;
   poll_until(
@@ -174,43 +167,27 @@ TEST_F(XleaveInteropTest, OurXleaveClientFallsBackToBasicWithNtpsec) {
   std::printf("our xleave client: %zu basic samples from ntpsec, none interleaved\n",
               samples.size());
   EXPECT_TRUE(ns_.alive(ours.pid)) << "our ntpd exited";
-  EXPECT_TRUE(ns_.alive(ntpsec)) << systest::read_file(output).value_or("");
+  EXPECT_TRUE(ns_.alive(ntpsec.pid)) << systest::read_file(ntpsec.output_path).value_or("");
 }
 
 // (b) our server on 127.0.0.1 (local clock, stratum 11); chronyd -x as a
 // client with xleave on 127.0.0.2, polling every second.
 TEST_F(XleaveInteropTest, ChronydClientUsesInterleavedModeWithOurServer) {
-  std::string error;
-  const OurDaemon ours = start_our_ntpd(ns_, "ours", "127.0.0.1",
-                                        "server 127.127.1.0\n"
-                                        "fudge 127.127.1.0 stratum 10\n"
-                                        "restrict default nomodify notrap nopeer noquery\n"
-                                        "restrict 127.0.0.0 mask 255.0.0.0\n",
-                                        &error);
-  ASSERT_GT(ours.pid, 0) << error;
-  bool synced = false;
-  poll_until(
-      ns_.pid(), "127.0.0.1", milliseconds(30000),
-      [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 11; }, &synced);
-  ASSERT_TRUE(synced) << systest::read_file(ours.log_path).value_or("");
+  OurDaemon ours;
+  ASSERT_NO_FATAL_FAILURE(
+      start_our_local_clock_server("ours", "127.0.0.1", kLoopbackRestrict, &ours));
 
-  const std::string conf = ns_.dir().file("chrony.conf");
-  ASSERT_TRUE(systest::write_file(conf,
-                                  "server 127.0.0.1 iburst xleave minpoll 0 maxpoll 0\n"
-                                  "bindacqaddress 127.0.0.2\n"
-                                  "port 0\n"
-                                  "cmdport 0\n"
-                                  "bindcmdaddress /\n"
-                                  "log measurements rawmeasurements\n"
-                                  "logdir " +
-                                      ns_.dir().path() +
-                                      "\n"
-                                      "pidfile " +
-                                      ns_.dir().file("chronyd.pid") + "\n"));
-  const std::string output = ns_.dir().file("chronyd.out");
-  const pid_t chronyd =
-      ns_.spawn({peers_.chronyd(), "-x", "-d", "-u", "root", "-f", conf}, output, &error);
-  ASSERT_GT(chronyd, 0) << error;
+  PeerDaemon chronyd;
+  ASSERT_NO_FATAL_FAILURE(
+      start_chronyd("server 127.0.0.1 iburst xleave minpoll 0 maxpoll 0\n"
+                    "bindacqaddress 127.0.0.2\n"
+                    "port 0\n"
+                    "cmdport 0\n"
+                    "bindcmdaddress /\n"
+                    "log measurements rawmeasurements\n"
+                    "logdir " +
+                        ns_.dir().path() + "\n",
+                    &chronyd));
   const std::string measurements_path = ns_.dir().file("measurements.log");
   std::vector<ChronyRow> rows;
   auto interleaved = [&] {
@@ -225,7 +202,7 @@ TEST_F(XleaveInteropTest, ChronydClientUsesInterleavedModeWithOurServer) {
   const std::string measurements = systest::read_file(measurements_path).value_or("");
   ASSERT_GE(interleaved(), kWantedInterleaved)
       << "chronyd did not use interleaved mode with our server:\n"
-      << measurements << systest::read_file(output).value_or("") << "\nour log:\n"
+      << measurements << systest::read_file(chronyd.output_path).value_or("") << "\nour log:\n"
       << systest::read_file(ours.log_path).value_or("");
   int checked = 0;
   for (const ChronyRow& r : rows) {
@@ -239,45 +216,18 @@ TEST_F(XleaveInteropTest, ChronydClientUsesInterleavedModeWithOurServer) {
   EXPECT_NE(our_log.find("IO: kernel transmit timestamps refine server replies"), std::string::npos)
       << our_log;
   EXPECT_TRUE(ns_.alive(ours.pid)) << "our ntpd exited";
-  EXPECT_TRUE(ns_.alive(chronyd)) << systest::read_file(output).value_or("");
+  EXPECT_TRUE(ns_.alive(chronyd.pid)) << systest::read_file(chronyd.output_path).value_or("");
 }
 
 // Both halves of ours: our client with xleave against our server.
 TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithOurServer) {
-  std::string error;
-  const OurDaemon server = start_our_ntpd(ns_, "server", "127.0.0.1",
-                                          "server 127.127.1.0\n"
-                                          "fudge 127.127.1.0 stratum 10\n"
-                                          "restrict default nomodify notrap nopeer noquery\n"
-                                          "restrict 127.0.0.0 mask 255.0.0.0\n",
-                                          &error);
-  ASSERT_GT(server.pid, 0) << error;
-  bool synced = false;
-  poll_until(
-      ns_.pid(), "127.0.0.1", milliseconds(30000),
-      [](const testlib::NtpReply& r) { return r.leap == 0 && r.stratum == 11; }, &synced);
-  ASSERT_TRUE(synced) << systest::read_file(server.log_path).value_or("");
+  OurDaemon server;
+  ASSERT_NO_FATAL_FAILURE(
+      start_our_local_clock_server("server", "127.0.0.1", kLoopbackRestrict, &server));
 
-  const OurDaemon client = start_our_ntpd(ns_, "client", "127.0.0.2",
-                                          "server 127.0.0.1 iburst minpoll 4 xleave\n"
-                                          "restrict default nomodify notrap nopeer noquery\n"
-                                          "restrict 127.0.0.1\n",
-                                          &error);
-  ASSERT_GT(client.pid, 0) << error;
+  OurDaemon client;
   std::vector<InterleavedLine> samples;
-  systest::wait_until(milliseconds(30000), [&] {
-    samples = parse_interleaved(systest::read_file(client.log_path).value_or(""), "127.0.0.1");
-    return samples.size() >= kWantedInterleaved;
-  });
-  ASSERT_GE(samples.size(), static_cast<std::size_t>(kWantedInterleaved))
-      << "client log:\n"
-      << systest::read_file(client.log_path).value_or("") << "\nserver log:\n"
-      << systest::read_file(server.log_path).value_or("");
-  for (const InterleavedLine& s : samples) {
-    EXPECT_LT(std::llabs(s.offset_ns), kMaxOffsetNs) << "offset " << s.offset_ns << " ns";
-    EXPECT_GT(s.delay_ns, 0);
-    EXPECT_LT(s.delay_ns, kMaxOffsetNs) << "delay " << s.delay_ns << " ns";
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_interleaved_client("client", server.log_path, &client, &samples));
   std::printf(
       "our client: %zu interleaved samples from our server, first offset %lld ns, "
       "delay %lld ns\n",

@@ -21,51 +21,25 @@ namespace {
 constexpr std::uint32_t kRefidLoopback = 0x7f000001;  // the orphan parent's refid
 constexpr char kKeys[] = "1 MD5 bcast-test-key\n";
 
-class BroadcastTest : public ::testing::Test {
+class BroadcastTest : public NamespaceDaemonsTest {
  protected:
   void SetUp() override {
-    NTPD_SYSTEST_REQUIRE_ROOT();
+    NamespaceDaemonsTest::SetUp();
+    if (IsSkipped()) return;
     if (!file_exists("/usr/sbin/ip") && !file_exists("/sbin/ip") && !file_exists("/bin/ip")) {
       GTEST_SKIP() << "iproute2 (ip) is needed to set up the test network";
     }
-    become_subreaper();
-    mkdir(dir_.file("jail").c_str(), 0755);
     ASSERT_TRUE(write_file(dir_.file("ntp.keys"), kKeys));
     ASSERT_EQ(chmod(dir_.file("ntp.keys").c_str(), 0600), 0);
   }
-  void TearDown() override {
-    if (shell_pid_ > 0) kill_process_tree(shell_pid_);
-  }
 
   std::string daemon(const std::string& name, const std::string& conf, const std::string& address) {
-    EXPECT_TRUE(write_file(dir_.file(name + ".conf"), conf));
-    return bin_path("ntpd") + " --no-clock-control -n -u nobody:nogroup -i " + dir_.file("jail") +
-           " -c " + dir_.file(name + ".conf") + " -I " + address + " -D 2 -l " +
-           dir_.file(name + ".log") + " & ";
+    return daemon_command(name, conf, address, true);
   }
 
   // Runs `setup` (network), then the daemons, in one fresh namespace.
   void launch(const std::string& setup, const std::string& daemons) {
-    const std::string script = "set -e; " + setup + "; set +e; " + daemons + "wait";
-    std::string error;
-    const auto launched =
-        testlib::launch_in_namespace({"/bin/sh", "-c", script}, dir_.file("out.log"), &error);
-    ASSERT_GT(launched.pid, 0) << error;
-    shell_pid_ = launched.pid;
-  }
-
-  std::optional<testlib::NtpReply> query(const std::string& address) const {
-    return testlib::query_ntp(address, 123, 500, shell_pid_);
-  }
-
-  bool wait_synchronized(const std::string& address, int stratum, milliseconds timeout) const {
-    return wait_until(
-        timeout,
-        [&] {
-          const auto reply = query(address);
-          return reply && reply->leap == 0 && reply->stratum == stratum;
-        },
-        milliseconds(500));
+    launch_script("set -e; " + setup + "; set +e; " + daemons + "wait");
   }
 
   std::string logs() const {
@@ -75,9 +49,6 @@ class BroadcastTest : public ::testing::Test {
   }
 
   std::string keys_lines() const { return "keys " + dir_.file("ntp.keys") + "\ntrustedkey 1\n"; }
-
-  TempDir dir_;
-  pid_t shell_pid_ = -1;
 };
 
 TEST_F(BroadcastTest, BroadcastClientFollowsOurBroadcastServer) {

@@ -354,4 +354,47 @@ bool DaemonPair::wait_for_output(std::string_view needle, milliseconds timeout) 
   return wait_until(timeout, [&] { return output_text().find(needle) != std::string::npos; });
 }
 
+void NamespaceDaemonsTest::SetUp() {
+  NTPD_SYSTEST_REQUIRE_ROOT();
+  become_subreaper();
+  ::mkdir(dir_.file("jail").c_str(), 0755);
+}
+
+void NamespaceDaemonsTest::TearDown() {
+  if (shell_pid_ > 0) kill_process_tree(shell_pid_);
+}
+
+std::string NamespaceDaemonsTest::daemon_command(const std::string& name,
+                                                 const std::string& conf_text,
+                                                 const std::string& address, bool debug) {
+  EXPECT_TRUE(write_file(dir_.file(name + ".conf"), conf_text));
+  return bin_path("ntpd") + " --no-clock-control -n -u nobody:nogroup -i " + dir_.file("jail") +
+         " -c " + dir_.file(name + ".conf") + " -I " + address + (debug ? " -D 2" : "") + " -l " +
+         dir_.file(name + ".log") + " & ";
+}
+
+void NamespaceDaemonsTest::launch_script(const std::string& script,
+                                         const testlib::LaunchOptions& options) {
+  std::string error;
+  const auto launched = testlib::launch_in_namespace({"/bin/sh", "-c", script},
+                                                     dir_.file("out.log"), options, &error);
+  ASSERT_GT(launched.pid, 0) << error;
+  shell_pid_ = launched.pid;
+}
+
+std::optional<testlib::NtpReply> NamespaceDaemonsTest::query(const std::string& address) const {
+  return testlib::query_ntp(address, 123, 500, shell_pid_);
+}
+
+bool NamespaceDaemonsTest::wait_synchronized(const std::string& address, int stratum,
+                                             milliseconds timeout) const {
+  return wait_until(
+      timeout,
+      [&] {
+        const auto reply = query(address);
+        return reply && reply->leap == 0 && reply->stratum == stratum;
+      },
+      milliseconds(500));
+}
+
 }  // namespace ntpd::systest

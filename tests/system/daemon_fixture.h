@@ -5,6 +5,7 @@
 // clock: the daemon runs with --no-clock-control inside the namespace.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -15,6 +16,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tests/testlib/namespace_launch.h"
+#include "tests/testlib/ntp_query.h"
 
 namespace ntpd::systest {
 
@@ -145,6 +149,33 @@ class DaemonPair {
   TempDir dir_;
   pid_t clock_pid_ = -1;
   bool clock_reaped_ = false;
+};
+
+// Several of our daemons (and helpers) started by one /bin/sh script in a
+// fresh namespace, sharing a TempDir and its "jail"; checked from outside
+// with NTP queries. SetUp skips unless root; TearDown kills the script's
+// process tree.
+class NamespaceDaemonsTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Writes `conf_text` to NAME.conf and returns the script fragment that
+  // runs ntpd on it in the background ("... & "): --no-clock-control, -n,
+  // nobody:nogroup, the shared jail, -I address, the log in NAME.log, and
+  // -D 2 (SAMPLE lines) with `debug`.
+  std::string daemon_command(const std::string& name, const std::string& conf_text,
+                             const std::string& address, bool debug);
+  // Runs `script` with /bin/sh -c in a fresh namespace, output in out.log.
+  void launch_script(const std::string& script, const testlib::LaunchOptions& options = {});
+
+  std::optional<testlib::NtpReply> query(const std::string& address) const;
+  // Waits (querying every 500 ms) until `address` answers synchronized
+  // (LI 0) at `stratum`.
+  bool wait_synchronized(const std::string& address, int stratum, milliseconds timeout) const;
+
+  TempDir dir_;
+  pid_t shell_pid_ = -1;
 };
 
 }  // namespace ntpd::systest

@@ -18,40 +18,22 @@ namespace {
 
 constexpr std::uint32_t kRefidServer = 0x7f000001;  // 127.0.0.1
 
-class DnsTest : public ::testing::Test {
+class DnsTest : public NamespaceDaemonsTest {
  protected:
-  void SetUp() override {
-    NTPD_SYSTEST_REQUIRE_ROOT();
-    become_subreaper();
-    mkdir(dir_.file("jail").c_str(), 0755);
-  }
-  void TearDown() override {
-    if (shell_pid_ > 0) kill_process_tree(shell_pid_);
-  }
-
   void start(const std::string& hosts, const std::string& dns_names,
              const std::string& follower_conf) {
     ASSERT_TRUE(write_file(dir_.file("hosts"), hosts));
     ASSERT_TRUE(write_file(dir_.file("resolv.conf"),
                            "nameserver 127.0.0.53\noptions timeout:1 attempts:2\n"));
-    ASSERT_TRUE(
-        write_file(dir_.file("server.conf"), "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n"));
-    ASSERT_TRUE(write_file(dir_.file("follower.conf"), follower_conf));
-    const std::string common = " --no-clock-control -n -u nobody:nogroup -i " + dir_.file("jail");
-    const std::string script = bin_path("ntp-test-dns") + " --listen 127.0.0.53 --seconds 140" +
-                               dns_names + " & " + bin_path("ntpd") + common + " -c " +
-                               dir_.file("server.conf") + " -I 127.0.0.1 -l " +
-                               dir_.file("server.log") + " & " + bin_path("ntpd") + common +
-                               " -c " + dir_.file("follower.conf") + " -I 127.0.0.2 -D 2 -l " +
-                               dir_.file("follower.log") + " & wait";
+    const std::string script =
+        bin_path("ntp-test-dns") + " --listen 127.0.0.53 --seconds 140" + dns_names + " & " +
+        daemon_command("server", "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n", "127.0.0.1",
+                       false) +
+        daemon_command("follower", follower_conf, "127.0.0.2", true) + "wait";
     testlib::LaunchOptions options;
     options.bind_mounts = {{dir_.file("hosts"), "/etc/hosts"},
                            {dir_.file("resolv.conf"), "/etc/resolv.conf"}};
-    std::string error;
-    const auto launched = testlib::launch_in_namespace({"/bin/sh", "-c", script},
-                                                       dir_.file("out.log"), options, &error);
-    ASSERT_GT(launched.pid, 0) << error;
-    shell_pid_ = launched.pid;
+    launch_script(script, options);
   }
 
   std::string follower_log() const { return read_file(dir_.file("follower.log")).value_or(""); }
@@ -64,18 +46,6 @@ class DnsTest : public ::testing::Test {
         timeout, [&] { return follower_log().find(needle) != std::string::npos; },
         milliseconds(100));
   }
-  bool wait_synchronized(const std::string& address, int stratum, milliseconds timeout) const {
-    return wait_until(
-        timeout,
-        [&] {
-          const auto reply = testlib::query_ntp(address, 123, 500, shell_pid_);
-          return reply && reply->leap == 0 && reply->stratum == stratum;
-        },
-        milliseconds(500));
-  }
-
-  TempDir dir_;
-  pid_t shell_pid_ = -1;
 };
 
 TEST_F(DnsTest, ServerNameResolvedByDnsReachesOurServer) {
@@ -86,7 +56,7 @@ TEST_F(DnsTest, ServerNameResolvedByDnsReachesOurServer) {
   EXPECT_NE(follower_log().find("PEER: server ntp-a.test (127.0.0.1) iburst"), std::string::npos)
       << logs();
   ASSERT_TRUE(wait_synchronized("127.0.0.2", 12, milliseconds(90'000))) << logs();
-  const auto follower = testlib::query_ntp("127.0.0.2", 123, 500, shell_pid_);
+  const auto follower = query("127.0.0.2");
   ASSERT_TRUE(follower);
   EXPECT_EQ(follower->refid, kRefidServer);
   EXPECT_NE(read_file(dir_.file("out.log")).value_or("").find("ntp-a.test type 1: NOERROR"),

@@ -19,56 +19,20 @@ namespace {
 constexpr std::uint32_t kRefidLocalClock = 0x7f7f0100;  // 127.127.1.0
 constexpr std::uint32_t kRefidServer = 0x7f000001;      // 127.0.0.1
 
-class SyncTest : public ::testing::Test {
+class SyncTest : public NamespaceDaemonsTest {
  protected:
-  void SetUp() override {
-    NTPD_SYSTEST_REQUIRE_ROOT();
-    become_subreaper();
-    mkdir(dir_.file("jail").c_str(), 0755);
-  }
-  void TearDown() override {
-    if (shell_pid_ > 0) kill_process_tree(shell_pid_);
-  }
-
   // Starts the server and the follower (with `follower_conf`) in one namespace.
   void start(const std::string& server_extra, const std::string& follower_conf) {
-    ASSERT_TRUE(write_file(dir_.file("server.conf"),
-                           "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n" + server_extra));
-    ASSERT_TRUE(write_file(dir_.file("follower.conf"), follower_conf));
-    const std::string common = " --no-clock-control -n -u nobody:nogroup -i " + dir_.file("jail");
-    const std::string script = bin_path("ntpd") + common + " -c " + dir_.file("server.conf") +
-                               " -I 127.0.0.1 -l " + dir_.file("server.log") + " & " +
-                               bin_path("ntpd") + common + " -c " + dir_.file("follower.conf") +
-                               " -I 127.0.0.2 -D 2 -l " + dir_.file("follower.log") + " & wait";
-    std::string error;
-    const auto launched =
-        testlib::launch_in_namespace({"/bin/sh", "-c", script}, dir_.file("out.log"), &error);
-    ASSERT_GT(launched.pid, 0) << error;
-    shell_pid_ = launched.pid;
-  }
-
-  std::optional<testlib::NtpReply> query(const std::string& address) const {
-    return testlib::query_ntp(address, 123, 500, shell_pid_);
-  }
-
-  // Waits until `address` answers synchronized at `stratum`.
-  bool wait_synchronized(const std::string& address, int stratum, milliseconds timeout) const {
-    return wait_until(
-        timeout,
-        [&] {
-          const auto reply = query(address);
-          return reply && reply->leap == 0 && reply->stratum == stratum;
-        },
-        milliseconds(500));
+    launch_script(daemon_command(
+                      "server", "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n" + server_extra,
+                      "127.0.0.1", false) +
+                  daemon_command("follower", follower_conf, "127.0.0.2", true) + "wait");
   }
 
   std::string logs() const {
     return read_file(dir_.file("server.log")).value_or("") + "\n--- follower\n" +
            read_file(dir_.file("follower.log")).value_or("");
   }
-
-  TempDir dir_;
-  pid_t shell_pid_ = -1;
 };
 
 TEST_F(SyncTest, ClientFollowsOurLocalClockServer) {

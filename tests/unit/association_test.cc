@@ -17,6 +17,8 @@
 #include <random>
 #include <vector>
 
+#include "tests/unit/association_test_helpers.h"
+
 namespace ntpd::net {
 
 void PrintTo(const TestMask& mask, std::ostream* os) { *os << "{" << to_string(mask) << "}"; }
@@ -26,27 +28,9 @@ namespace {
 using common::NtpTimestamp;
 using common::UnixNs;
 
-constexpr std::int64_t kUs = 1'000;
-constexpr std::int64_t kMs = 1'000'000;
-constexpr std::int64_t kS = common::kNsPerSecond;
-constexpr std::int64_t kT0 = 1'700'000'000 * kS;
+using namespace testutil;  // at(), encode(), decode(), kT0, kUs, kMs, kS
 
-UnixNs at(std::int64_t ns_after_t0) { return UnixNs{kT0 + ns_after_t0}; }
 UnixNs plus(UnixNs t, std::int64_t ns) { return UnixNs{t.ns + ns}; }
-
-std::vector<std::uint8_t> encode(const NtpPacket& p) {
-  std::vector<std::uint8_t> bytes(kHeaderBytes);
-  build_packet(p, bytes);
-  return bytes;
-}
-
-NtpPacket decode(const TransmitPlan& plan) {
-  EXPECT_TRUE(plan.send);
-  const auto p =
-      parse_packet(std::span<const std::uint8_t>(plan.bytes.data(), plan.length), nullptr);
-  EXPECT_TRUE(p.has_value());
-  return p.value_or(NtpPacket{});
-}
 
 // A stratum-2 server whose clock is server_offset_ns ahead of ours; the
 // request reached it at our local time t2 and the reply left at t3.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ntpd-net/association.h"
+#include "tests/unit/association_test_helpers.h"
 
 namespace ntpd::net {
 
@@ -19,25 +20,9 @@ namespace {
 using common::NtpTimestamp;
 using common::UnixNs;
 
-constexpr std::int64_t kUs = 1'000;
-constexpr std::int64_t kMs = 1'000'000;
-constexpr std::int64_t kS = common::kNsPerSecond;
-constexpr std::int64_t kT0 = 1'700'000'000 * kS;
+using namespace testutil;  // at(), encode(), decode(), kT0, kUs, kMs, kS
+
 constexpr std::int64_t kServerAheadNs = 3 * kMs;  // the server's clock leads ours
-
-UnixNs at(std::int64_t ns) { return UnixNs{kT0 + ns}; }
-
-NtpPacket decode(const TransmitPlan& plan) {
-  EXPECT_TRUE(plan.send);
-  return parse_packet(std::span<const std::uint8_t>(plan.bytes.data(), plan.length), nullptr)
-      .value_or(NtpPacket{});
-}
-
-std::vector<std::uint8_t> encode(const NtpPacket& p) {
-  std::vector<std::uint8_t> bytes(kHeaderBytes);
-  build_packet(p, bytes);
-  return bytes;
-}
 
 // A stratum-1 reply; t2 and t3 are in our local time (the server adds its
 // offset). Origin as given.

@@ -10,17 +10,17 @@
 #include <vector>
 
 #include "ntpd-net/broadcast_server.h"
+#include "tests/unit/association_test_helpers.h"
 
 namespace ntpd::net {
 namespace {
 
 using common::UnixNs;
 
-constexpr std::int64_t kMs = 1'000'000;
-constexpr std::int64_t kS = common::kNsPerSecond;
-constexpr std::int64_t kT0 = 1'700'000'000 * kS;
-
-UnixNs at(std::int64_t ns_after_t0) { return UnixNs{kT0 + ns_after_t0}; }
+using testutil::at;
+using testutil::kMs;
+using testutil::kS;
+using testutil::kT0;
 
 SystemVars synced_vars() {
   SystemVars sys;

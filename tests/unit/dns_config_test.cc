@@ -7,22 +7,13 @@
 #include "common/ntp_conf.h"
 #include "ntpd-clock/startup_config.h"
 #include "ntpd-net/dns_settings.h"
+#include "tests/unit/ntp_conf_helpers.h"
 
 namespace ntpd {
 namespace {
 
-common::NtpConfig parse(std::string_view text) {
-  auto parsed = common::parse_ntp_conf_text(
-      "test.conf", text, [](const std::string&, std::string* e) -> std::optional<std::string> {
-        *e = "no includes in this test";
-        return std::nullopt;
-      });
-  EXPECT_FALSE(parsed.has_errors());
-  return parsed.config;
-}
-
 TEST(DnsConfig, ResolvConfAndHostsReachTheResolver) {
-  const auto config = parse(
+  const auto config = testing::parse_conf(
       "server ntp-a.test iburst\npool pool.test\nserver 192.0.2.1\nserver short\n"
       "peer -6 peer.test\n");
   const auto resolv = common::parse_resolv_conf(
@@ -53,17 +44,19 @@ TEST(DnsConfig, ResolvConfAndHostsReachTheResolver) {
 
 TEST(DnsConfig, NetConfigCarriesMaxclockAndFamily) {
   clock::Options options;
-  const auto net =
-      clock::build_net_config(options,
-                              parse("tos maxclock 5\npool -4 pool.test\nserver -6 a.test\n"
-                                    "server b.test\n"),
-                              0);
+  const auto net = clock::build_net_config(
+      options,
+      testing::parse_conf("tos maxclock 5\npool -4 pool.test\nserver -6 a.test\n"
+                          "server b.test\n"),
+      0);
   EXPECT_EQ(net.tos_maxclock(), 5u);
   ASSERT_EQ(net.associations_size(), 3);
   EXPECT_EQ(net.associations(0).address_family(), 4u);
   EXPECT_EQ(net.associations(1).address_family(), 6u);
   EXPECT_FALSE(net.associations(2).has_address_family());
-  EXPECT_EQ(clock::build_net_config(options, parse("pool pool.test\n"), 0).tos_maxclock(), 10u);
+  EXPECT_EQ(
+      clock::build_net_config(options, testing::parse_conf("pool pool.test\n"), 0).tos_maxclock(),
+      10u);
 }
 
 TEST(DnsConfig, MissingFieldsGiveGlibcDefaultsAndNoNameserver) {

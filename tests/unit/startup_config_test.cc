@@ -6,22 +6,13 @@
 #include <syslog.h>
 
 #include "common/ntp_conf.h"
+#include "tests/unit/ntp_conf_helpers.h"
 
 namespace ntpd::clock {
 namespace {
 
-common::NtpConfig parse(std::string_view text) {
-  auto parsed = common::parse_ntp_conf_text(
-      "test.conf", text, [](const std::string&, std::string* e) -> std::optional<std::string> {
-        *e = "no includes in this test";
-        return std::nullopt;
-      });
-  EXPECT_FALSE(parsed.has_errors());
-  return parsed.config;
-}
-
 TEST(EffectivePaths, CommandLineWinsOverNtpConf) {
-  const auto config = parse("driftfile /var/lib/ntp/ntp.drift\nkeys /etc/ntp.keys\n");
+  const auto config = testing::parse_conf("driftfile /var/lib/ntp/ntp.drift\nkeys /etc/ntp.keys\n");
   Options options;
   options.drift_path = "/tmp/other.drift";
   const EffectivePaths paths = effective_paths(options, config);
@@ -33,7 +24,7 @@ TEST(EffectivePaths, CommandLineWinsOverNtpConf) {
 // `key N` on server/peer lines: missing or untrusted keys are errors
 // naming file:line; -t trusts as trustedkey does.
 TEST(AssociationKeyProblems, NamesTheLineOfEveryUnusableKey) {
-  const auto config = parse(
+  const auto config = testing::parse_conf(
       "trustedkey 1 2\n"
       "server 192.0.2.1 key 1\n"
       "server 192.0.2.2 key 3\n"
@@ -58,7 +49,8 @@ TEST(AssociationKeyProblems, NamesTheLineOfEveryUnusableKey) {
   EXPECT_NE(no_file[0].message.find("key 1 needs a keys file (keys or -k)"), std::string::npos)
       << no_file[0].message;
   EXPECT_TRUE(
-      association_key_problems(parse("server 192.0.2.1\n"), {}, options, std::nullopt).empty());
+      association_key_problems(testing::parse_conf("server 192.0.2.1\n"), {}, options, std::nullopt)
+          .empty());
 }
 
 TEST(LogPriority, DebugLevelsRaiseVerbosity) {
@@ -68,7 +60,7 @@ TEST(LogPriority, DebugLevelsRaiseVerbosity) {
 }
 
 TEST(BuildNetConfig, CarriesAssociationsAndTheLocalClock) {
-  const auto config = parse(
+  const auto config = testing::parse_conf(
       "server 192.168.1.10 iburst minpoll 4 maxpoll 8\n"
       "pool 0.debian.pool.ntp.org iburst\n"
       "peer 10.0.0.2 key 5\n"
@@ -93,7 +85,8 @@ TEST(BuildNetConfig, CarriesAssociationsAndTheLocalClock) {
 }
 
 TEST(BuildNetConfig, LocalClockDefaultsToStratumFive) {
-  const ipc::NetConfig net = build_net_config(Options{}, parse("server 127.127.1.0\n"), LOG_NOTICE);
+  const ipc::NetConfig net =
+      build_net_config(Options{}, testing::parse_conf("server 127.127.1.0\n"), LOG_NOTICE);
   ASSERT_EQ(net.associations_size(), 1);
   EXPECT_EQ(net.associations(0).stratum(), 5u);
 }
