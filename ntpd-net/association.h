@@ -15,6 +15,7 @@
 #include "common/time_types.h"
 #include "ntpd-net/clock_filter.h"
 #include "ntpd-net/interleave_client.h"
+#include "ntpd-net/interleave_symmetric.h"
 #include "ntpd-net/packet.h"
 #include "ntpd-net/peer_summary.h"
 #include "ntpd-net/server.h"
@@ -44,7 +45,7 @@ struct AssociationConfig {
   std::int8_t maxpoll_log2s = 10;  // clamped to [minpoll, 17]
   bool iburst = false;             // client only
   bool burst = false;              // client only
-  bool xleave = false;             // client only: interleaved mode (RFC 9769, chrony's xleave)
+  bool xleave = false;             // interleaved mode (RFC 9769 sections 2 and 3, chrony's xleave)
   bool prefer = false;
   bool noselect = false;
   bool true_chimer = false;                                     // ntp.conf "true"
@@ -176,7 +177,7 @@ class Association {
     TestMask failed;
     bool matched = false;      // origin is our outstanding transmit timestamp
     bool record = false;       // remember the peer's transmit (org) and our receive (rec)
-    bool interleaved = false;  // origin is our receive cookie: an interleaved reply
+    bool interleaved = false;  // origin is our receive cookie/field: an interleaved reply
   };
   OriginCheck check_origin(const NtpPacket& packet) const;
   bool act_on_kiss(const NtpPacket& packet, common::UnixNs receive_time, common::UnixNs now,
@@ -227,6 +228,8 @@ class Association {
   // org_rx_ is the peer's last receive field (TEST1 then needs both equal).
   InterleaveClient xleave_;
   common::NtpTimestamp org_rx_;
+  // Interleaved symmetric mode (RFC 9769 section 3).
+  InterleaveSymmetric xsym_;
 };
 
 }  // namespace ntpd::net
