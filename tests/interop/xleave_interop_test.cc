@@ -364,5 +364,64 @@ TEST_F(XleaveInteropTest, TwoOfOursPeerInInterleavedSymmetricMode) {
   EXPECT_TRUE(ns_.alive(b.pid));
 }
 
+// Interleaved symmetric mode with chronyd: chronyd (127.0.0.1, local
+// stratum 8) and ours (127.0.0.2) name each other with `peer ... xleave`.
+// Our log reports interleaved samples of chronyd and chronyd's
+// measurements log marks its samples of us interleaved ("1I").
+TEST_F(XleaveInteropTest, OursAndChronydPeerInInterleavedSymmetricMode) {
+  const std::string conf = ns_.dir().file("chrony.conf");
+  ASSERT_TRUE(systest::write_file(conf,
+                                  "local stratum 8\n"
+                                  "allow 127.0.0.0/8\n"
+                                  "bindaddress 127.0.0.1\n"
+                                  "cmdport 0\n"
+                                  "bindcmdaddress /\n"
+                                  "peer 127.0.0.2 minpoll 3 maxpoll 4 xleave\n"
+                                  "log measurements\n"
+                                  "logdir " +
+                                      ns_.dir().path() + "\npidfile " +
+                                      ns_.dir().file("chronyd.pid") + "\ndriftfile " +
+                                      ns_.dir().file("chrony.drift") + "\n"));
+  const std::string output = ns_.dir().file("chronyd.out");
+  std::string error;
+  const pid_t chronyd =
+      ns_.spawn({peers_.chronyd(), "-x", "-d", "-u", "root", "-f", conf}, output, &error);
+  ASSERT_GT(chronyd, 0) << error;
+  const OurDaemon ours = start_our_ntpd(ns_, "ours", "127.0.0.2",
+                                        "peer 127.0.0.1 minpoll 3 maxpoll 4 xleave\n"
+                                        "restrict default nomodify notrap noquery\n"
+                                        "restrict 127.0.0.0 mask 255.0.0.0\n",
+                                        &error);
+  ASSERT_GT(ours.pid, 0) << error;
+  std::vector<InterleavedLine> samples;
+  std::vector<ChronyRow> rows;
+  const auto interleaved_rows = [&] {
+    std::size_t n = 0;
+    for (const ChronyRow& r : rows) n += r.interleaved ? 1 : 0;
+    return n;
+  };
+  systest::wait_until(milliseconds(90000), [&] {
+    samples = parse_interleaved(systest::read_file(ours.log_path).value_or(""), "127.0.0.1");
+    rows = chrony_rows(systest::read_file(ns_.dir().file("measurements.log")).value_or(""),
+                       "127.0.0.2");
+    return samples.size() >= kWantedInterleaved && interleaved_rows() >= 2;
+  });
+  const std::string log = systest::read_file(ours.log_path).value_or("");
+  ASSERT_GE(samples.size(), static_cast<std::size_t>(kWantedInterleaved))
+      << "our log:\n"
+      << log << "\nchronyd:\n"
+      << systest::read_file(output).value_or("");
+  for (const InterleavedLine& s : samples) {
+    EXPECT_LT(std::llabs(s.offset_ns), kMaxOffsetNs) << "offset " << s.offset_ns << " ns";
+    EXPECT_GT(s.delay_ns, 0);
+  }
+  EXPECT_GE(interleaved_rows(), 2u)
+      << systest::read_file(ns_.dir().file("measurements.log")).value_or("(no measurements.log)");
+  std::printf("ours: %zu interleaved samples of chronyd; chronyd: %zu of %zu rows interleaved\n",
+              samples.size(), interleaved_rows(), rows.size());
+  EXPECT_TRUE(ns_.alive(chronyd)) << systest::read_file(output).value_or("");
+  EXPECT_TRUE(ns_.alive(ours.pid));
+}
+
 }  // namespace
 }  // namespace ntpd::interop
