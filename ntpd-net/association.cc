@@ -17,8 +17,6 @@ AssociationConfig normalized(AssociationConfig c) {
     // ntpd: burst and iburst are for servers; a peer polls at its own pace.
     c.iburst = false;
     c.burst = false;
-    // Interleaved symmetric mode is not implemented: basic mode for peers.
-    c.xleave = false;
   }
   if (c.max_distance_ns <= 0) c.max_distance_ns = AssociationConfig{}.max_distance_ns;
   return c;
@@ -72,7 +70,8 @@ Association::Association(const AssociationConfig& config, common::UnixNs now,
       min_poll_log2s_(config_.minpoll_log2s),
       host_poll_log2s_(config_.minpoll_log2s),
       peer_poll_log2s_(config_.maxpoll_log2s),
-      xleave_(config_.xleave) {
+      xleave_(config_.xleave && config_.mode == AssociationMode::kClient),
+      xsym_(config_.xleave && config_.mode != AssociationMode::kClient) {
   reset(now, startup_delay_ns);
 }
 
@@ -93,6 +92,7 @@ void Association::reset(common::UnixNs now, std::int64_t startup_delay_ns) {
   rec_local_ = {};
   xleave_.reset();
   org_rx_ = {};
+  xsym_.reset();
   leap_ = 3;
   stratum_ = 16;
   refid_ = 0;

@@ -16,6 +16,7 @@
 #include "common/time_types.h"
 #include "ntpd-net/clock_filter.h"
 #include "ntpd-net/interleave_client.h"
+#include "ntpd-net/interleave_symmetric.h"
 #include "ntpd-net/packet.h"
 #include "ntpd-net/peer_summary.h"
 #include "ntpd-net/server.h"
@@ -45,7 +46,7 @@ struct AssociationConfig {
   std::int8_t maxpoll_log2s = 10;  // clamped to [minpoll, 17]
   bool iburst = false;             // client only
   bool burst = false;              // client only
-  bool xleave = false;             // client only: interleaved mode (RFC 9769, chrony's xleave)
+  bool xleave = false;             // interleaved mode (RFC 9769 sections 2 and 3, chrony's xleave)
   bool prefer = false;
   bool noselect = false;
   bool true_chimer = false;                                     // ntp.conf "true"
@@ -133,8 +134,10 @@ struct ReceiveResult {
 std::optional<NtpPacket> parse_received(std::span<const std::uint8_t> bytes, ReceiveResult& result);
 // TEST6 and TEST7 of RFC 5905 A.5.1.1 on a packet's header. With
 // `interleaved` (RFC 9769) the receive time, not the transmit time, is the
-// latest time the server vouches for.
-TestMask check_header(const NtpPacket& p, common::UnixNs pivot, bool interleaved);
+// latest time the server vouches for; without `latest_known` (interleaved
+// symmetric packets, RFC 9769 section 3) the reference time is not compared.
+TestMask check_header(const NtpPacket& p, common::UnixNs pivot, bool interleaved,
+                      bool latest_known = true);
 // A precision (log2 s) as ns, capped at MAXDISP.
 std::int64_t precision_ns(std::int8_t log2s);
 // The clock-filter part of a PeerSummary (RFC 5905 section 10): offset,
@@ -194,7 +197,7 @@ class Association {
     TestMask failed;
     bool matched = false;      // origin is our outstanding transmit timestamp
     bool record = false;       // remember the peer's transmit (org) and our receive (rec)
-    bool interleaved = false;  // origin is our receive cookie: an interleaved reply
+    bool interleaved = false;  // origin is our receive cookie/field: an interleaved reply
   };
   OriginCheck check_origin(const NtpPacket& packet) const;
   bool act_on_kiss(const NtpPacket& packet, common::UnixNs receive_time, common::UnixNs now,
@@ -245,6 +248,8 @@ class Association {
   // org_rx_ is the peer's last receive field (TEST1 then needs both equal).
   InterleaveClient xleave_;
   common::NtpTimestamp org_rx_;
+  // Interleaved symmetric mode (RFC 9769 section 3).
+  InterleaveSymmetric xsym_;
 };
 
 }  // namespace ntpd::net

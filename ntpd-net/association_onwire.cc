@@ -53,6 +53,21 @@ std::optional<Measurement> measure(const NtpPacket& p, common::UnixNs t1, common
   return m;
 }
 
+// RFC 9769 section 3: T1 = when our packet left, T2 = the peer's receive
+// field and T4 = our receive time of the peer's previous packet, which
+// answered it; T3 = this packet's transmit field, when that previous packet
+// really left. nullopt if T3 is not within a poll-ceiling hold after T2.
+std::optional<Measurement> measure_symmetric(const NtpPacket& p, const SymmetricExchange& e,
+                                             std::int64_t max_rtt_ns, std::int8_t precision) {
+  const std::int64_t t2 = common::from_ntp(e.t2, e.t4).ns;
+  const std::int64_t t3 = common::from_ntp(e.t3, e.t4).ns;
+  if (t3 < t2 || t3 - t2 >= log2s_to_ns(kPollCeilingLog2s)) return std::nullopt;
+  NtpPacket completed = p;
+  completed.receive_time = e.t2;
+  completed.transmit_time = e.t3;
+  return measure(completed, e.t1, e.t4, max_rtt_ns, precision);
+}
+
 }  // namespace
 
 std::optional<NtpPacket> parse_received(std::span<const std::uint8_t> bytes,
@@ -69,8 +84,12 @@ std::int64_t precision_ns(std::int8_t log2s) {
 // TEST6 and TEST7: RFC 5905 A.5.1.1 packet(), ntpd process_packet().
 // An interleaved reply (RFC 9769) carries the transmit time of an earlier
 // reply, which may precede the reference time: its receive time is the
-// latest time the server vouches for.
-TestMask check_header(const NtpPacket& p, common::UnixNs pivot, bool interleaved) {
+// latest time the server vouches for. An interleaved symmetric packet
+// (section 3) vouches for no time near its sending (its receive field is
+// up to a poll old, its transmit older), so its reference time is not
+// compared (latest_known = false).
+TestMask check_header(const NtpPacket& p, common::UnixNs pivot, bool interleaved,
+                      bool latest_known) {
   TestMask failed;
   // TEST6: the server is synchronized (LI != 3) at stratum 1..15 (0 is a
   // kiss code we did not act on, e.g. INIT or STEP), and its reference
@@ -79,7 +98,7 @@ TestMask check_header(const NtpPacket& p, common::UnixNs pivot, bool interleaved
     failed.set(OnWireTest::kBadSyncOrStratum);
   }
   const common::NtpTimestamp latest = interleaved ? p.receive_time : p.transmit_time;
-  if (!p.reference_time.is_zero() && !latest.is_zero() &&
+  if (latest_known && !p.reference_time.is_zero() && !latest.is_zero() &&
       common::from_ntp(p.reference_time, pivot) > common::from_ntp(latest, pivot)) {
     failed.set(OnWireTest::kBadSyncOrStratum);
   }
@@ -96,7 +115,7 @@ Association::OriginCheck Association::check_origin(const NtpPacket& p) const {
   if (p.transmit_time.is_zero()) {
     c.failed.set(OnWireTest::kUnsynchronized);
   } else if (!org_.is_zero() && p.transmit_time == org_ &&
-             (!xleave_.enabled() || p.receive_time == org_rx_)) {
+             (!config_.xleave || p.receive_time == org_rx_)) {
     // TEST1: the transmit timestamp we last accepted, again: a replay. In
     // interleaved mode a reply may repeat the earlier transmit time, so
     // (as chrony does) the receive timestamp must repeat too.
@@ -106,8 +125,10 @@ Association::OriginCheck Association::check_origin(const NtpPacket& p) const {
     // TEST3: the peer has not heard from us yet (symmetric startup), or a
     // server that does not echo our cookie.
     c.failed.set(OnWireTest::kUnsynchronized);
-  } else if (xleave_.matches(p.origin_time)) {
-    // RFC 9769 section 2: an interleaved reply echoes our receive cookie.
+  } else if (xleave_.matches(p.origin_time) ||
+             (xsym_.matches(p.origin_time) && p.origin_time != xmt_wire_)) {
+    // RFC 9769 section 2: an interleaved reply echoes our receive cookie;
+    // section 3: an interleaved peer echoes the receive field we sent.
     c.matched = true;
     c.interleaved = true;
   } else if (xmt_wire_.is_zero() || p.origin_time != xmt_wire_) {
@@ -125,8 +146,10 @@ Association::OriginCheck Association::check_origin(const NtpPacket& p) const {
   } else {
     // Symmetric: RFC 5905 A.5.1.1 keeps org/rec from every packet so the
     // peers can synchronize their exchange; we skip mismatched ones so a
-    // forged packet cannot desynchronize a working pair.
-    c.record = fresh && !c.failed.has(OnWireTest::kBogus);
+    // forged packet cannot desynchronize a working pair. An interleaved
+    // peer also keeps those answering an older packet of ours (the peer
+    // proved it heard us), see InterleaveSymmetric::sent_earlier().
+    c.record = fresh && (!c.failed.has(OnWireTest::kBogus) || xsym_.sent_earlier(p.origin_time));
   }
   return c;
 }
@@ -192,10 +215,17 @@ ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
       act_on_kiss(*packet, receive_time, now, result)) {
     return result;
   }
-  result.failed.bits |= check_header(*packet, receive_time, origin.interleaved).bits;
+  result.failed.bits |=
+      check_header(*packet, receive_time, origin.interleaved,
+                   !(origin.interleaved && config_.mode != AssociationMode::kClient))
+          .bits;
 
   const common::UnixNs t1 = xmt_local_;
   const std::optional<OpenExchange> open = xleave_.open();
+  // Symmetric: the exchange the peer's previous packet answered, before
+  // this packet replaces it.
+  const std::optional<SymmetricExchange> symmetric_open =
+      origin.interleaved && xsym_.enabled() ? xsym_.completed(packet->transmit_time) : std::nullopt;
   if (origin.record) record_peer(*packet, receive_time);
   if (origin.matched && xleave_.enabled()) {
     // A basic reply samples its own exchange now; an interleaved one
@@ -211,7 +241,17 @@ ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
     const std::int64_t max_rtt_ns = config_.mode == AssociationMode::kClient
                                         ? kMaxDispersionNs
                                         : 2 * log2s_to_ns(kPollCeilingLog2s);
-    if (origin.interleaved) {
+    if (origin.interleaved && xsym_.enabled()) {
+      result.interleaved = true;
+      if (symmetric_open) {
+        measurement =
+            measure_symmetric(*packet, *symmetric_open, max_rtt_ns, config_.precision_log2s);
+        sample_time = symmetric_open->t4;
+        result.repeated_exchange = symmetric_open->sampled;
+      } else {
+        result.failed.set(OnWireTest::kBogus);
+      }
+    } else if (origin.interleaved) {
       // RFC 9769 section 2: the previous exchange, finished with the time
       // the server's previous reply really left.
       result.interleaved = true;
@@ -229,6 +269,15 @@ ReceiveResult Association::on_reply(std::span<const std::uint8_t> bytes,
     if (!measurement && !result.failed.has(OnWireTest::kBogus)) {
       result.failed.set(OnWireTest::kBadRoundTrip);
     }
+  }
+  if (origin.record && xsym_.enabled()) {
+    // Its timestamps open the exchange its successor completes (even if a
+    // header test failed: the successor's own header decides the sample).
+    const bool usable = origin.matched && !result.failed.has(OnWireTest::kUnsynchronized) &&
+                        !result.failed.has(OnWireTest::kDuplicate);
+    xsym_.on_packet(usable, origin.interleaved,
+                    !origin.interleaved && measurement && result.failed.none(), t1,
+                    packet->receive_time, receive_time);
   }
   if (!result.failed.none() || !measurement) return result;  // kDropped
   accept_sample(*packet, *measurement, sample_time, now, result);

@@ -99,6 +99,10 @@ void Association::fill_request(NtpPacket& x, common::UnixNs now, std::uint64_t r
   x.origin_time = org_;
   if (!org_.is_zero()) x.receive_time = common::to_ntp(rec_local_);
   x.transmit_time = common::to_ntp(now);
+  // RFC 9769 section 3: our previous packet's (kernel) transmit time.
+  const std::optional<common::UnixNs> previous =
+      xmt_wire_.is_zero() ? std::nullopt : std::optional<common::UnixNs>(xmt_local_);
+  xsym_.fill(x, org_rx_, previous);
 }
 
 TransmitPlan Association::make_request(common::UnixNs now, std::uint64_t random_cookie) {

@@ -90,6 +90,9 @@ bool EngineShell::on_listen_datagram(std::span<const std::uint8_t> bytes,
     // answered by the server path as if from a stranger.
     if (!authentic(*peer, bytes, realtime_now())) return true;
     const ReceiveResult result = engine_->on_reply(id, bytes, received, realtime_now());
+    if (result.interleaved && result.action == ReplyAction::kAccepted) {
+      log_interleaved(*peer, result);
+    }
     if (result.action == ReplyAction::kDropped) {
       common::logf(LOG_DEBUG, "PEER: %s: packet dropped: %s", peer->address.text.c_str(),
                    to_string(result.failed).c_str());
@@ -100,6 +103,26 @@ bool EngineShell::on_listen_datagram(std::span<const std::uint8_t> bytes,
   }
   return false;
 }
+
+bool EngineShell::on_listen_transmit(std::span<const std::uint8_t> datagram, common::UnixNs sent) {
+  if (!engine_ || datagram.size() < kHeaderBytes) return false;
+  const auto mode = static_cast<Mode>(datagram[0] & 0x7);
+  if (mode != Mode::kSymmetricActive && mode != Mode::kSymmetricPassive) return false;
+  const std::uint64_t transmit = load_be64(datagram, kTransmitOffset);
+  for (auto& [id, peer] : peers_) {
+    if (peer->socket || peer->last_transmit != transmit) continue;
+    // RFC 9769 section 3: the next interleaved packet carries this time.
+    if (Association* association = engine_->find(id)) association->note_transmit_time(sent);
+    if (!peer->kernel_tx_logged) {
+      peer->kernel_tx_logged = true;
+      common::logf(LOG_INFO, "PEER: %s: kernel transmit timestamps in use",
+                   peer->address.text.c_str());
+    }
+    return true;
+  }
+  return false;
+}
+
 EngineShell::~EngineShell() = default;
 
 void EngineShell::configure(const ipc::NetConfig& config, const KeyStore& keys,
@@ -194,11 +217,8 @@ std::optional<std::uint32_t> EngineShell::mobilize(const ipc::Association& a,
   config.burst = a.burst();
   config.prefer = a.prefer();
   config.noselect = a.noselect();
-  config.xleave = a.xleave() && !symmetric;
-  if (a.xleave() && symmetric) {
-    common::logf(LOG_WARNING, "PEER: %s: xleave on a peer line is not supported; basic mode",
-                 a.host().c_str());
-  }
+  // Client/server (RFC 9769 section 2) or symmetric (section 3) interleaved mode.
+  config.xleave = a.xleave();
   config.address_refid = address.refid;
   // Our own address as that server would name us: the selection's loop test
   // (RFC 5905 A.5.5.3 test 12) rejects a source whose refid it is.
@@ -282,9 +302,11 @@ void EngineShell::on_timer() {
         peer.socket ? peer.socket->send(bytes, &error) : peer_sender_(peer.address, bytes);
     if (!sent) {
       common::logf(LOG_INFO, "PEER: %s: send failed %s", peer.address.text.c_str(), error.c_str());
-    } else if (peer.socket) {
+    } else {
+      // A symmetric peer's stamp comes back on the listening socket
+      // (on_listen_transmit), matched by this transmit field.
       peer.last_transmit = load_be64(bytes, kTransmitOffset);
-      read_tx_timestamps(peer);
+      if (peer.socket) read_tx_timestamps(peer);
     }
   }
   run_system(now);

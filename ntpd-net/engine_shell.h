@@ -51,6 +51,10 @@ class EngineShell {
   // configured symmetric peer (port 123) and was taken by its association.
   bool on_listen_datagram(std::span<const std::uint8_t> bytes, const sockaddr_storage& from,
                           common::UnixNs received);
+  // A kernel transmit timestamp from a listening socket's error queue: true
+  // if `datagram` is the latest mode 1/2 packet we sent to a symmetric peer
+  // (then its association's T1, and an interleaved peer's next transmit).
+  bool on_listen_transmit(std::span<const std::uint8_t> datagram, common::UnixNs sent);
   SystemVars system_vars() const;
 
  private:

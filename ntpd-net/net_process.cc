@@ -262,6 +262,8 @@ class NetProcess {
           return path.finalize(reply, length, note, realtime_now());
         });
     const auto refine = [&](std::span<const std::uint8_t> datagram, common::UnixNs sent) {
+      // Symmetric peers send from this socket too (send_from_listen_socket).
+      if (engine_.on_listen_transmit(datagram, sent)) return;
       if (path.note_kernel_transmit(datagram, sent) && !kernel_tx_logged_) {
         kernel_tx_logged_ = true;
         common::logf(LOG_INFO, "IO: kernel transmit timestamps refine server replies");

@@ -241,5 +241,137 @@ TEST_F(XleaveInteropTest, OurClientUsesInterleavedModeWithOurServer) {
   EXPECT_TRUE(ns_.alive(client.pid));
 }
 
+// Interleaved symmetric mode (RFC 9769 section 3): two of ours name each
+// other with `peer ... xleave`. A (127.0.0.1) also has its local clock at
+// stratum 10; B (127.0.0.2) follows A at stratum 12. Both logs report
+// interleaved samples (each completes an exchange with the kernel transmit
+// time of the peer's previous packet, sent from its listening socket).
+TEST_F(XleaveInteropTest, TwoOfOursPeerInInterleavedSymmetricMode) {
+  constexpr char kRestrict[] =
+      "restrict default nomodify notrap noquery\n"
+      "restrict 127.0.0.0 mask 255.0.0.0\n";
+  std::string error;
+  const OurDaemon a = start_our_ntpd(ns_, "a", "127.0.0.1",
+                                     std::string("server 127.127.1.0\n"
+                                                 "fudge 127.127.1.0 stratum 10\n"
+                                                 "peer 127.0.0.2 minpoll 3 maxpoll 4 xleave\n") +
+                                         kRestrict,
+                                     &error);
+  ASSERT_GT(a.pid, 0) << error;
+  const OurDaemon b = start_our_ntpd(
+      ns_, "b", "127.0.0.2", std::string("peer 127.0.0.1 minpoll 3 maxpoll 4 xleave\n") + kRestrict,
+      &error);
+  ASSERT_GT(b.pid, 0) << error;
+
+  // B synchronizes to A (stratum 12, refid 127.0.0.1); A stays on its clock.
+  bool synced = false;
+  const auto reply = poll_until(
+      ns_.pid(), "127.0.0.2", milliseconds(90000),
+      [](const testlib::NtpReply& r) {
+        return r.leap == 0 && r.stratum == 12 && r.refid == 0x7f000001;
+      },
+      &synced);
+  ASSERT_TRUE(synced) << "B not synchronized to A; last reply: "
+                      << (reply ? testlib::describe(*reply) : "none") << "\nA log:\n"
+                      << systest::read_file(a.log_path).value_or("") << "\nB log:\n"
+                      << systest::read_file(b.log_path).value_or("");
+  const auto a_reply = testlib::query_ntp("127.0.0.1", 123, 500, ns_.pid());
+  ASSERT_TRUE(a_reply.has_value());
+  EXPECT_EQ(a_reply->stratum, 11) << testlib::describe(*a_reply);
+
+  std::vector<InterleavedLine> a_samples;
+  std::vector<InterleavedLine> b_samples;
+  systest::wait_until(milliseconds(40000), [&] {
+    a_samples = parse_interleaved(systest::read_file(a.log_path).value_or(""), "127.0.0.2");
+    b_samples = parse_interleaved(systest::read_file(b.log_path).value_or(""), "127.0.0.1");
+    return a_samples.size() >= kWantedInterleaved && b_samples.size() >= kWantedInterleaved;
+  });
+  const std::string a_log = systest::read_file(a.log_path).value_or("");
+  const std::string b_log = systest::read_file(b.log_path).value_or("");
+  ASSERT_GE(a_samples.size(), static_cast<std::size_t>(kWantedInterleaved)) << "A log:\n" << a_log;
+  ASSERT_GE(b_samples.size(), static_cast<std::size_t>(kWantedInterleaved)) << "B log:\n" << b_log;
+  for (const auto* samples : {&a_samples, &b_samples}) {
+    for (const InterleavedLine& s : *samples) {
+      EXPECT_LT(std::llabs(s.offset_ns), kMaxOffsetNs) << "offset " << s.offset_ns << " ns";
+      EXPECT_GT(s.delay_ns, 0);
+      EXPECT_LT(s.delay_ns, kMaxOffsetNs) << "delay " << s.delay_ns << " ns";
+    }
+  }
+  std::printf(
+      "A: %zu interleaved samples (first offset %lld ns, delay %lld ns); B: %zu (%lld ns, "
+      "%lld ns)\n",
+      a_samples.size(), static_cast<long long>(a_samples.front().offset_ns),
+      static_cast<long long>(a_samples.front().delay_ns), b_samples.size(),
+      static_cast<long long>(b_samples.front().offset_ns),
+      static_cast<long long>(b_samples.front().delay_ns));
+  // The peers' own packets left through the listening socket, and their
+  // kernel transmit timestamps came back there.
+  EXPECT_NE(a_log.find("PEER: 127.0.0.2: kernel transmit timestamps in use"), std::string::npos)
+      << a_log;
+  EXPECT_NE(b_log.find("PEER: 127.0.0.1: kernel transmit timestamps in use"), std::string::npos)
+      << b_log;
+  EXPECT_TRUE(ns_.alive(a.pid));
+  EXPECT_TRUE(ns_.alive(b.pid));
+}
+
+// Interleaved symmetric mode with chronyd: chronyd (127.0.0.1, local
+// stratum 8) and ours (127.0.0.2) name each other with `peer ... xleave`.
+// Our log reports interleaved samples of chronyd and chronyd's
+// measurements log marks its samples of us interleaved ("1I").
+TEST_F(XleaveInteropTest, OursAndChronydPeerInInterleavedSymmetricMode) {
+  const std::string conf = ns_.dir().file("chrony.conf");
+  ASSERT_TRUE(systest::write_file(conf,
+                                  "local stratum 8\n"
+                                  "allow 127.0.0.0/8\n"
+                                  "bindaddress 127.0.0.1\n"
+                                  "cmdport 0\n"
+                                  "bindcmdaddress /\n"
+                                  "peer 127.0.0.2 minpoll 3 maxpoll 4 xleave\n"
+                                  "log measurements\n"
+                                  "logdir " +
+                                      ns_.dir().path() + "\npidfile " +
+                                      ns_.dir().file("chronyd.pid") + "\ndriftfile " +
+                                      ns_.dir().file("chrony.drift") + "\n"));
+  const std::string output = ns_.dir().file("chronyd.out");
+  std::string error;
+  const pid_t chronyd =
+      ns_.spawn({peers_.chronyd(), "-x", "-d", "-u", "root", "-f", conf}, output, &error);
+  ASSERT_GT(chronyd, 0) << error;
+  const OurDaemon ours = start_our_ntpd(ns_, "ours", "127.0.0.2",
+                                        "peer 127.0.0.1 minpoll 3 maxpoll 4 xleave\n"
+                                        "restrict default nomodify notrap noquery\n"
+                                        "restrict 127.0.0.0 mask 255.0.0.0\n",
+                                        &error);
+  ASSERT_GT(ours.pid, 0) << error;
+  std::vector<InterleavedLine> samples;
+  std::vector<ChronyRow> rows;
+  const auto interleaved_rows = [&] {
+    std::size_t n = 0;
+    for (const ChronyRow& r : rows) n += r.interleaved ? 1 : 0;
+    return n;
+  };
+  systest::wait_until(milliseconds(90000), [&] {
+    samples = parse_interleaved(systest::read_file(ours.log_path).value_or(""), "127.0.0.1");
+    rows = chrony_rows(systest::read_file(ns_.dir().file("measurements.log")).value_or(""),
+                       "127.0.0.2");
+    return samples.size() >= kWantedInterleaved && interleaved_rows() >= 2;
+  });
+  const std::string log = systest::read_file(ours.log_path).value_or("");
+  ASSERT_GE(samples.size(), static_cast<std::size_t>(kWantedInterleaved))
+      << "our log:\n"
+      << log << "\nchronyd:\n"
+      << systest::read_file(output).value_or("");
+  for (const InterleavedLine& s : samples) {
+    EXPECT_LT(std::llabs(s.offset_ns), kMaxOffsetNs) << "offset " << s.offset_ns << " ns";
+    EXPECT_GT(s.delay_ns, 0);
+  }
+  EXPECT_GE(interleaved_rows(), 2u)
+      << systest::read_file(ns_.dir().file("measurements.log")).value_or("(no measurements.log)");
+  std::printf("ours: %zu interleaved samples of chronyd; chronyd: %zu of %zu rows interleaved\n",
+              samples.size(), interleaved_rows(), rows.size());
+  EXPECT_TRUE(ns_.alive(chronyd)) << systest::read_file(output).value_or("");
+  EXPECT_TRUE(ns_.alive(ours.pid));
+}
+
 }  // namespace
 }  // namespace ntpd::interop
