@@ -156,8 +156,7 @@ void ServerWorkers::run(Worker& worker) {
   };
   // Interleaved mode (RFC 9769): the kernel's transmit timestamps refine
   // the remembered replies, as on the main thread.
-  const TxTimestampSink refine = [&](std::span<const std::uint8_t> datagram,
-                                     common::UnixNs sent) {
+  const TxTimestampSink refine = [&](std::span<const std::uint8_t> datagram, common::UnixNs sent) {
     if (path.note_kernel_transmit(datagram, sent)) {
       worker.kernel_stamps.fetch_add(1, std::memory_order_relaxed);
     }
