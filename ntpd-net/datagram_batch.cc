@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
@@ -77,7 +78,8 @@ struct DatagramBatch::Storage {
     std::array<std::uint8_t, kMaxDatagram> reply;
     sockaddr_storage from;
     alignas(cmsghdr) std::array<std::uint8_t, 256> control;
-    alignas(cmsghdr) std::array<std::uint8_t, 64> reply_control;
+    alignas(cmsghdr) std::array<std::uint8_t, 96> reply_control;
+    std::size_t reply_control_length = 0;
     iovec request_iov;
     iovec reply_iov;
     common::UnixNs received;
@@ -130,6 +132,7 @@ int DatagramBatch::receive(int fd) {
       slot.received = fallback;
     }
     const std::size_t control_length = build_reply_control(local, slot.reply_control);
+    slot.reply_control_length = control_length;
     slot.reply_iov = {slot.reply.data(), 0};
     msghdr& out = storage_->out[i].msg_hdr;
     out = msghdr{};
@@ -174,6 +177,13 @@ int DatagramBatch::send(int fd, const ReplyFinalizer& finalize) {
     const std::size_t length = finalize(slot.reply, slot.reply_length, slot.note);
     if (length == 0 || length > kMaxDatagram) continue;
     slot.reply_iov.iov_len = length;
+    if (slot.note.xleave.interleaved) {
+      // RFC 9769: the client's next request will ask when this reply left.
+      msghdr& out = storage_->out[i].msg_hdr;
+      out.msg_controllen =
+          append_tx_timestamp_request(slot.reply_control, slot.reply_control_length);
+      out.msg_control = out.msg_controllen > 0 ? slot.reply_control.data() : nullptr;
+    }
     if (pending != i) storage_->out[pending] = storage_->out[i];
     ++pending;
   }

@@ -7,8 +7,10 @@
 #include <event2/util.h>
 #include <fcntl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -168,7 +170,8 @@ class NetProcess {
       return;
     }
     // Interleaved mode (RFC 9769) answers with when a reply really left.
-    const bool tx_stamps = !receive_only && enable_tx_timestamps(e.fd());
+    // Reports only: the interleaved replies and peer packets ask per datagram.
+    const bool tx_stamps = !receive_only && enable_tx_timestamp_reports(e.fd());
     common::logf(LOG_INFO, "IO: %s on %s%s", receive_only ? "receiving broadcasts" : "serving",
                  e.label().c_str(), tx_stamps ? " (kernel transmit timestamps)" : "");
     endpoints_.push_back(std::move(slot));
@@ -235,12 +238,21 @@ class NetProcess {
     return local_refid_toward(peer);
   }
 
-  // Symmetric peers send from our port 123 to theirs.
+  // Symmetric peers send from our port 123 to theirs, each packet with a
+  // kernel transmit timestamp (interleaved symmetric mode, RFC 9769 3).
   bool send_from_listen_socket(const ServerAddress& to, std::span<const std::uint8_t> bytes) {
     for (const auto& slot : endpoints_) {
       if (slot->endpoint->family() != to.storage.ss_family || slot->receive_only) continue;
-      return ::sendto(slot->endpoint->fd(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-                      reinterpret_cast<const sockaddr*>(&to.storage), to.length) >= 0;
+      alignas(cmsghdr) std::array<std::uint8_t, 32> control{};
+      iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+      msghdr msg{};
+      msg.msg_name = const_cast<sockaddr_storage*>(&to.storage);
+      msg.msg_namelen = to.length;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_controllen = append_tx_timestamp_request(control, 0);
+      msg.msg_control = msg.msg_controllen > 0 ? control.data() : nullptr;
+      return ::sendmsg(slot->endpoint->fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
     }
     return false;
   }

@@ -53,7 +53,8 @@ void ServerWorkers::add_socket(unsigned thread, common::UniqueFd fd, const std::
     worker = workers_.back().get();
     worker->number = thread;
   }
-  enable_tx_timestamps(fd.get());  // optional: without, replies carry user-space times
+  // Optional: without, interleaved replies carry user-space transmit times.
+  enable_tx_timestamp_reports(fd.get());
   worker->endpoints.push_back(
       std::make_unique<UdpEndpoint>(std::move(fd), std::move(label), family));
   worker->addresses.push_back(address);

@@ -77,6 +77,25 @@ bool enable_tx_timestamps(int fd) {
   return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
 }
 
+bool enable_tx_timestamp_reports(int fd) {
+  const int flags = SOF_TIMESTAMPING_SOFTWARE;
+  return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
+}
+
+std::size_t append_tx_timestamp_request(std::span<std::uint8_t> control, std::size_t used) {
+  const std::uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+  if (used > control.size() || control.size() - used < CMSG_SPACE(sizeof flags)) return used;
+  // Built by hand at an offset; `control` is cmsghdr-aligned and `used` is
+  // a multiple of CMSG_ALIGN, so the header lands aligned.
+  cmsghdr header{};
+  header.cmsg_level = SOL_SOCKET;
+  header.cmsg_type = SO_TIMESTAMPING;
+  header.cmsg_len = CMSG_LEN(sizeof flags);
+  std::memcpy(control.data() + used, &header, sizeof header);
+  std::memcpy(control.data() + used + CMSG_LEN(0), &flags, sizeof flags);
+  return used + CMSG_SPACE(sizeof flags);
+}
+
 int drain_tx_timestamps(int fd, const TxTimestampSink& on_timestamp, int max_messages) {
   alignas(cmsghdr) std::array<std::uint8_t, 512> control{};
   std::array<std::uint8_t, 1600> frame{};

@@ -17,6 +17,17 @@ namespace ntpd::net {
 // queue with a software transmit timestamp. False (and errno) if refused.
 bool enable_tx_timestamps(int fd);
 
+// Lets the kernel report software timestamps on `fd` without generating a
+// transmit timestamp for every datagram: only a datagram sent with the
+// control message from append_tx_timestamp_request() loops back. A busy
+// server socket uses this so that only interleaved replies pay for it.
+bool enable_tx_timestamp_reports(int fd);
+
+// Appends, at control[used], the SO_TIMESTAMPING control message that asks
+// for this one datagram's software transmit timestamp. Returns the new
+// control length, or `used` unchanged if it does not fit.
+std::size_t append_tx_timestamp_request(std::span<std::uint8_t> control, std::size_t used);
+
 // Reads up to max_messages queued transmit timestamps from `fd`'s error
 // queue (never blocks) and hands each one's UDP payload and time to
 // `on_timestamp`. Must run whenever the socket is readable: a non-empty

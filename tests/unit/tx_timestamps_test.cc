@@ -105,6 +105,59 @@ std::int64_t now_ns() {
   return ts.tv_sec * common::kNsPerSecond + ts.tv_nsec;
 }
 
+// Polls `fd`'s error queue for up to ~100 ms; the payloads that came back.
+std::vector<std::vector<std::uint8_t>> looped_back(int fd) {
+  std::vector<std::vector<std::uint8_t>> seen;
+  for (int i = 0; i < 100; ++i) {
+    drain_tx_timestamps(fd, [&](std::span<const std::uint8_t> p, common::UnixNs) {
+      seen.emplace_back(p.begin(), p.end());
+    });
+    timespec pause{0, 1'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  return seen;
+}
+
+// A server socket reports timestamps but generates one only for a datagram
+// that asks (interleaved replies): a plain send loops nothing back.
+TEST(TxTimestampsTest, ReportsOnlySocketStampsJustTheDatagramThatAsks) {
+  common::UniqueFd receiver(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  common::UniqueFd sender(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(receiver && sender);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(receiver.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t length = sizeof addr;
+  ASSERT_EQ(getsockname(receiver.get(), reinterpret_cast<sockaddr*>(&addr), &length), 0);
+  ASSERT_EQ(connect(sender.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  if (!enable_tx_timestamp_reports(sender.get())) GTEST_SKIP() << "no SO_TIMESTAMPING here";
+
+  std::array<std::uint8_t, 48> plain{};
+  plain[0] = 0x24;
+  ASSERT_EQ(send(sender.get(), plain.data(), plain.size(), 0), 48);
+  EXPECT_TRUE(looped_back(sender.get()).empty());
+
+  std::array<std::uint8_t, 48> asking{};
+  asking[0] = 0x24;
+  asking[47] = 0x77;
+  alignas(cmsghdr) std::array<std::uint8_t, 32> control{};
+  iovec iov{asking.data(), asking.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = append_tx_timestamp_request(control, 0);
+  ASSERT_GT(msg.msg_controllen, 0u);
+  ASSERT_EQ(sendmsg(sender.get(), &msg, 0), 48);
+  const auto seen = looped_back(sender.get());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], std::vector<std::uint8_t>(asking.begin(), asking.end()));
+  // No room: the control length stays as it was.
+  std::array<std::uint8_t, 8> tiny{};
+  EXPECT_EQ(append_tx_timestamp_request(tiny, 0), 0u);
+}
+
 TEST(TxTimestampsTest, LoopbackSendComesBackWithItsKernelTime) {
   common::UniqueFd receiver(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   common::UniqueFd sender(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
