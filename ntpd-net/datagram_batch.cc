@@ -183,6 +183,7 @@ int DatagramBatch::send(int fd, const ReplyFinalizer& finalize) {
       out.msg_controllen =
           append_tx_timestamp_request(slot.reply_control, slot.reply_control_length);
       out.msg_control = out.msg_controllen > 0 ? slot.reply_control.data() : nullptr;
+      if (out.msg_controllen > slot.reply_control_length) ++tx_requested_;
     }
     if (pending != i) storage_->out[pending] = storage_->out[i];
     ++pending;

@@ -59,11 +59,15 @@ class DatagramBatch {
   // (PKTINFO). Returns how many were sent; a full socket buffer drops the
   // rest (counted by the caller as received but not sent).
   int send(int fd, const ReplyFinalizer& finalize);
+  // How many replies so far asked for a kernel transmit timestamp (the
+  // interleaved ones): the caller drains the error queue only after those.
+  std::uint64_t tx_timestamps_requested() const { return tx_requested_; }
 
  private:
   struct Storage;
   std::unique_ptr<Storage> storage_;
   int count_ = 0;
+  std::uint64_t tx_requested_ = 0;
 };
 
 }  // namespace ntpd::net

@@ -262,7 +262,8 @@ class NetProcess {
   void serve(UdpEndpoint& endpoint, bool receive_only) {
     if (!server_path_) return;
     ServerPath& path = *server_path_;
-    endpoint.drain(
+    const std::uint64_t asked_before = batch_.tx_timestamps_requested();
+    const std::size_t read = endpoint.drain(
         batch_,
         [&](std::span<const std::uint8_t> request, const sockaddr_storage& from,
             common::UnixNs received, std::span<std::uint8_t> reply,
@@ -281,7 +282,12 @@ class NetProcess {
         common::logf(LOG_INFO, "IO: kernel transmit timestamps refine server replies");
       }
     };
-    drain_tx_timestamps(endpoint.fd(), refine);
+    // Only interleaved replies and peer packets ask for a timestamp, so a
+    // busy basic server skips this syscall; a wakeup with nothing to read
+    // is the error queue's own event (e.g. a peer packet's timestamp).
+    if (read == 0 || batch_.tx_timestamps_requested() != asked_before) {
+      drain_tx_timestamps(endpoint.fd(), refine);
+    }
   }
 
   SystemVars system_vars() const { return engine_.system_vars(); }

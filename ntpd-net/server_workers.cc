@@ -172,10 +172,10 @@ void ServerWorkers::run(Worker& worker) {
     sys = snapshot_.read();
     std::uint64_t sent = 0;
     for (std::size_t i = 0; i < worker.endpoints.size(); ++i) {
-      if ((worker.polls[i + 1].revents & (POLLIN | POLLERR)) != 0) {
-        worker.endpoints[i]->drain(*worker.batch, respond, finalize);
-        drain_tx_timestamps(worker.endpoints[i]->fd(), refine);
-      }
+      const short revents = worker.polls[i + 1].revents;
+      if ((revents & POLLIN) != 0) worker.endpoints[i]->drain(*worker.batch, respond, finalize);
+      // POLLERR: the error queue holds transmit timestamps (interleaved replies).
+      if ((revents & POLLERR) != 0) drain_tx_timestamps(worker.endpoints[i]->fd(), refine);
       sent += worker.endpoints[i]->sent();
     }
     worker.replies.store(sent, std::memory_order_relaxed);

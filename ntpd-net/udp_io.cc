@@ -21,11 +21,13 @@ common::UnixNs realtime_now() {
 UdpEndpoint::UdpEndpoint(common::UniqueFd fd, std::string label, int family)
     : fd_(std::move(fd)), label_(std::move(label)), family_(family) {}
 
-void UdpEndpoint::drain(DatagramBatch& batch, const Responder& respond,
-                        const ReplyFinalizer& finalize) {
+std::size_t UdpEndpoint::drain(DatagramBatch& batch, const Responder& respond,
+                               const ReplyFinalizer& finalize) {
+  std::size_t read = 0;
   for (int round = 0; round < kMaxRounds; ++round) {
     const int n = batch.receive(fd_.get());
-    if (n == 0) return;
+    if (n == 0) return read;
+    read += static_cast<std::size_t>(n);
     received_ += static_cast<std::uint64_t>(n);
     for (int i = 0; i < n; ++i) {
       if (batch.truncated(i)) continue;
@@ -33,8 +35,9 @@ void UdpEndpoint::drain(DatagramBatch& batch, const Responder& respond,
                                  batch.reply_buffer(i), batch.note(i)));
     }
     sent_ += static_cast<std::uint64_t>(batch.send(fd_.get(), finalize));
-    if (n < kBatchSize) return;
+    if (n < kBatchSize) return read;
   }
+  return read;
 }
 
 }  // namespace ntpd::net

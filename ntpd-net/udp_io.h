@@ -37,8 +37,9 @@ class UdpEndpoint {
 
   // Reads a bounded number of batches of queued datagrams into `batch`,
   // answers each batch with one sendmmsg, and returns when the socket is
-  // empty or the bound is reached (the event loop calls again).
-  void drain(DatagramBatch& batch, const Responder& respond, const ReplyFinalizer& finalize);
+  // empty or the bound is reached (the event loop calls again). Returns how
+  // many datagrams it read (0: the wakeup was for the error queue).
+  std::size_t drain(DatagramBatch& batch, const Responder& respond, const ReplyFinalizer& finalize);
 
   std::uint64_t received() const { return received_; }
   std::uint64_t sent() const { return sent_; }
