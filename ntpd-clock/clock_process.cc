@@ -261,13 +261,20 @@ void ClockProcess::send_clock_state() {
 }
 
 void ClockProcess::on_child_exit(std::int64_t now_ns) {
-  // Read what the child sent before it died (its SIGSYS report, last logs).
+  // Read everything the child sent before it died: its SIGSYS report comes
+  // last, after whatever log records it queued. The child is dead, so the
+  // queue is finite (one socket buffer); the bound is only a safeguard.
   if (supervisor_.running()) {
     std::vector<std::uint8_t> buffer;
-    for (int i = 0; i < 64; ++i) {
-      if (supervisor_.channel()->receive(buffer) != common::IpcChannel::ReceiveStatus::kMessage)
+    for (int i = 0; i < 4096; ++i) {
+      const auto status = supervisor_.channel()->receive(buffer);
+      if (status == common::IpcChannel::ReceiveStatus::kMessage) {
+        apply(messages_.handle(buffer, now_ns));
+      } else if (status == common::IpcChannel::ReceiveStatus::kTruncated) {
+        apply(messages_.handle_oversized(now_ns));
+      } else {
         break;
-      apply(messages_.handle(buffer, now_ns));
+      }
     }
   }
   if (auto cause = supervisor_.reap(now_ns)) {

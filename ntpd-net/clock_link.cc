@@ -1,8 +1,11 @@
 // ntpd-net's side of the IPC link, and its SIGSYS reporter.
 #include "ntpd-net/clock_link.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <syslog.h>
+
+#include <cerrno>
 
 #include "common/ipc_codec.h"
 #include "common/log.h"
@@ -126,7 +129,18 @@ void report_sigsys(int, siginfo_t* info, void*) {
   std::uint8_t buffer[32];
   const std::size_t n =
       common::encode_seccomp_violation_raw(info->si_syscall, info->si_arch, buffer);
-  if (n > 0 && g_report_fd >= 0) ::send(g_report_fd, buffer, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n > 0 && g_report_fd >= 0) {
+    // The channel may be full of this process's own log records (e.g. at
+    // start-up): wait up to ~1 s for room rather than lose the one report
+    // that names the syscall. send and poll are async-signal-safe.
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      if (::send(g_report_fd, buffer, n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0 || errno != EAGAIN) {
+        break;
+      }
+      pollfd writable{g_report_fd, POLLOUT, 0};
+      ::poll(&writable, 1, 100);
+    }
+  }
   common::die_of_sigsys();
 }
 
