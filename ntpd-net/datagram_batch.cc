@@ -168,26 +168,40 @@ void DatagramBatch::set_reply(int i, std::size_t length) {
 }
 
 int DatagramBatch::send(int fd, const ReplyFinalizer& finalize) {
-  // Compact the pending replies to the front of `out`, finalizing each as
-  // late as possible: right before the one sendmmsg that carries them all.
-  int pending = 0;
-  for (int i = 0; i < count_; ++i) {
-    auto& slot = storage_->slots[i];
-    if (slot.reply_length == 0) continue;
-    const std::size_t length = finalize(slot.reply, slot.reply_length, slot.note);
-    if (length == 0 || length > kMaxDatagram) continue;
-    slot.reply_iov.iov_len = length;
-    if (slot.note.xleave.interleaved) {
-      // RFC 9769: the client's next request will ask when this reply left.
-      msghdr& out = storage_->out[i].msg_hdr;
-      out.msg_controllen =
-          append_tx_timestamp_request(slot.reply_control, slot.reply_control_length);
-      out.msg_control = out.msg_controllen > 0 ? slot.reply_control.data() : nullptr;
-      if (out.msg_controllen > slot.reply_control_length) ++tx_requested_;
+  int sent = 0;
+  int slot_index = 0;
+  while (slot_index < count_) {
+    // Finalize up to kSendChunk replies right before the sendmmsg that
+    // carries them, compacted to the front of `out`: each transmit
+    // timestamp is read at most a chunk's worth of sends before its reply
+    // leaves, however many requests a batch holds.
+    int pending = 0;
+    for (; slot_index < count_ && pending < kSendChunk; ++slot_index) {
+      const int i = slot_index;
+      auto& slot = storage_->slots[i];
+      if (slot.reply_length == 0) continue;
+      const std::size_t length = finalize(slot.reply, slot.reply_length, slot.note);
+      if (length == 0 || length > kMaxDatagram) continue;
+      slot.reply_iov.iov_len = length;
+      if (slot.note.xleave.interleaved) {
+        // RFC 9769: the client's next request will ask when this reply left.
+        msghdr& out = storage_->out[i].msg_hdr;
+        out.msg_controllen =
+            append_tx_timestamp_request(slot.reply_control, slot.reply_control_length);
+        out.msg_control = out.msg_controllen > 0 ? slot.reply_control.data() : nullptr;
+        if (out.msg_controllen > slot.reply_control_length) ++tx_requested_;
+      }
+      // Every entry below i has been sent or skipped already.
+      if (pending != i) storage_->out[pending] = storage_->out[i];
+      ++pending;
     }
-    if (pending != i) storage_->out[pending] = storage_->out[i];
-    ++pending;
+    sent += send_front(fd, pending);
   }
+  count_ = 0;
+  return sent;
+}
+
+int DatagramBatch::send_front(int fd, int pending) {
   int sent = 0;
   int next = 0;
   while (next < pending) {
@@ -202,7 +216,6 @@ int DatagramBatch::send(int fd, const ReplyFinalizer& finalize) {
       ++next;  // this one failed (e.g. unreachable source); try the others
     }
   }
-  count_ = 0;
   return sent;
 }
 

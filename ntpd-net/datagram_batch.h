@@ -23,6 +23,10 @@ namespace ntpd::net {
 // NTP packet we answer is that large.
 inline constexpr std::size_t kMaxDatagram = 1024;
 inline constexpr int kBatchSize = 64;
+// Replies per sendmmsg: each reply's transmit timestamp is read at most
+// this many sends before it leaves (a loopback send takes a few us), while
+// the syscall is still shared.
+inline constexpr int kSendChunk = 8;
 
 // Finishes a reply just before it is sent (transmit timestamp, MAC);
 // returns the final length, or 0 to send nothing. `reply` has room to grow.
@@ -53,10 +57,10 @@ class DatagramBatch {
   // A reply of `length` bytes is in reply_buffer(i); 0 sends nothing.
   void set_reply(int i, std::size_t length);
 
-  // Finalizes every pending reply in order (each one's transmit stamp is
-  // taken there, as late as a batch allows) and sends them all with one
-  // sendmmsg per partial write, from the address each request came to
-  // (PKTINFO). Returns how many were sent; a full socket buffer drops the
+  // Finalizes the pending replies in order, kSendChunk at a time, each
+  // chunk right before the sendmmsg that carries it (so a transmit stamp is
+  // taken as late as batching allows), from the address each request came
+  // to (PKTINFO). Returns how many were sent; a full socket buffer drops the
   // rest (counted by the caller as received but not sent).
   int send(int fd, const ReplyFinalizer& finalize);
   // How many replies so far asked for a kernel transmit timestamp (the
@@ -64,6 +68,10 @@ class DatagramBatch {
   std::uint64_t tx_timestamps_requested() const { return tx_requested_; }
 
  private:
+  // sendmmsg of out[0, pending), retried past partial writes; returns how
+  // many left.
+  int send_front(int fd, int pending);
+
   struct Storage;
   std::unique_ptr<Storage> storage_;
   int count_ = 0;

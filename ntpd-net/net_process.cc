@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <syslog.h>
@@ -14,6 +15,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "ntpd-net/auth.h"
 #include "ntpd-net/clock_link.h"
 #include "ntpd-net/engine_shell.h"
+#include "ntpd-net/loop_pacer.h"
 #include "ntpd-net/sandbox.h"
 #include "ntpd-net/server.h"
 #include "ntpd-net/server_path.h"
@@ -72,6 +75,8 @@ class NetProcess {
             [this](const ServerAddress& peer) { return local_refid_for_peer(peer); }) {}
 
   bool start() {
+    pacer_.emplace(base_, LoopPacer::Hooks{[this](bool watch) { watch_serving(watch); },
+                                           [this] { return serve_ready(); }});
     ipc_event_.reset(event_new(base_, link_.fd(), EV_READ | EV_PERSIST, &NetProcess::on_ipc, this));
     return ipc_event_ && event_add(ipc_event_.get(), nullptr) == 0;
   }
@@ -90,7 +95,36 @@ class NetProcess {
   }
   static void on_udp(evutil_socket_t, short, void* arg) {
     auto* slot = static_cast<EndpointSlot*>(arg);
-    slot->owner->serve(*slot->endpoint, slot->receive_only);
+    const std::size_t read = slot->owner->serve(*slot->endpoint, slot->receive_only);
+    if (!slot->receive_only && slot->owner->pacer_) slot->owner->pacer_->after_socket_event(read);
+  }
+
+  // Pacing (loop_pacer.h): the serving sockets' read events off or on.
+  void watch_serving(bool watch) {
+    for (const auto& slot : endpoints_) {
+      if (slot->receive_only) continue;
+      if (watch) {
+        event_add(slot->event.get(), nullptr);
+      } else {
+        event_del(slot->event.get());
+      }
+    }
+  }
+
+  // Pacing: one look at every serving socket; serves the ready ones.
+  std::size_t serve_ready() {
+    serving_polls_.clear();
+    for (const auto& slot : endpoints_) {
+      if (!slot->receive_only) serving_polls_.push_back({slot->endpoint->fd(), POLLIN, 0});
+    }
+    if (::poll(serving_polls_.data(), serving_polls_.size(), 0) <= 0) return 0;
+    std::size_t read = 0;
+    std::size_t next = 0;
+    for (const auto& slot : endpoints_) {
+      if (slot->receive_only) continue;
+      if (serving_polls_[next++].revents != 0) read += serve(*slot->endpoint, false);
+    }
+    return read;
   }
 
   void on_config(const ipc::NetConfig& config) {
@@ -183,7 +217,8 @@ class NetProcess {
 
   // Once a second: republish the system variables (the engine changes them
   // on events that do not all pass through here) and note in the log when
-  // a thread answers its first request, so operators see the spread.
+  // a thread answers its first request, so operators see the spread, and
+  // when it first paces its reads under load.
   void tick() {
     publish_system_vars();
     std::uint64_t main_sent = 0;
@@ -192,8 +227,18 @@ class NetProcess {
       main_thread_logged_ = true;
       common::logf(LOG_NOTICE, "SERVER: main thread answered its first requests");
     }
+    if (!main_paced_logged_ && pacer_ && pacer_->paced_windows() > 0) {
+      main_paced_logged_ = true;
+      common::logf(LOG_NOTICE, "SERVER: main thread under load: reading once per window");
+    }
     served_logged_.resize(workers_->threads(), false);
+    paced_logged_.resize(workers_->threads(), false);
     for (std::size_t i = 0; i < workers_->threads(); ++i) {
+      if (!paced_logged_[i] && workers_->paced_windows(i) > 0) {
+        paced_logged_[i] = true;
+        common::logf(LOG_NOTICE, "SERVER: serving thread %u under load: reading once per window",
+                     workers_->thread_number(i));
+      }
       if (served_logged_[i] || workers_->replies(i) == 0) continue;
       served_logged_[i] = true;
       common::logf(LOG_NOTICE, "SERVER: serving thread %u answered its first requests",
@@ -259,8 +304,9 @@ class NetProcess {
 
   // A receive-only socket (bound to a broadcast or multicast address)
   // passes mode 5 packets to the engine and never answers anything.
-  void serve(UdpEndpoint& endpoint, bool receive_only) {
-    if (!server_path_) return;
+  // Returns how many datagrams it read.
+  std::size_t serve(UdpEndpoint& endpoint, bool receive_only) {
+    if (!server_path_) return 0;
     ServerPath& path = *server_path_;
     const std::uint64_t asked_before = batch_.tx_timestamps_requested();
     const std::size_t read = endpoint.drain(
@@ -288,6 +334,7 @@ class NetProcess {
     if (read == 0 || batch_.tx_timestamps_requested() != asked_before) {
       drain_tx_timestamps(endpoint.fd(), refine);
     }
+    return read;
   }
 
   SystemVars system_vars() const { return engine_.system_vars(); }
@@ -304,6 +351,8 @@ class NetProcess {
   ClockLink link_;
   EventHandle ipc_event_;
   std::vector<std::unique_ptr<EndpointSlot>> endpoints_;
+  std::optional<LoopPacer> pacer_;
+  std::vector<pollfd> serving_polls_;  // reused by serve_ready()
   EngineShell engine_;
   std::optional<ServerPath> server_path_;
   std::optional<SourceRestrictions> source_restrictions_;
@@ -314,6 +363,8 @@ class NetProcess {
   EventHandle tick_;
   bool main_thread_logged_ = false;
   std::vector<bool> served_logged_;
+  bool main_paced_logged_ = false;  // said once that the main thread paces
+  std::vector<bool> paced_logged_;  // the same for each serving thread
   std::set<std::size_t> misrouted_logged_;
   bool kernel_tx_logged_ = false;  // said once that kernel TX timestamps arrive
   int exit_status_ = 0;

@@ -41,7 +41,8 @@ bool build_net_policy(common::SeccompFilter& filter) {
         // memory, and the runtime of the serving threads (server_workers.h)
         "brk", "munmap", "mremap", "madvise", "futex", "set_robust_list", "rseq", "eventfd2",
         // time and randomness
-        "clock_gettime", "clock_getres", "gettimeofday", "getrandom",
+        "clock_gettime", "clock_getres", "clock_nanosleep", "timerfd_create", "timerfd_settime",
+        "gettimeofday", "getrandom",
         // signals
         "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
         // identity queries and exit

@@ -1,25 +1,37 @@
 // Serving threads (see server_workers.h). A thread blocks in poll() on its
 // sockets and the shared stop eventfd, reads the system variables once per
 // wakeup, and drains each readable socket with the batch I/O of udp_io.
-// Threads never log (the IPC link belongs to the main thread); they count.
+// Under load it paces itself instead (wakeup_pacer.h): it sleeps to the
+// end of a window and looks without blocking. Threads never log (the IPC
+// link belongs to the main thread); they count.
 #include "ntpd-net/server_workers.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <optional>
 
 #include "ntpd-net/datagram_batch.h"
 #include "ntpd-net/server_path.h"
 #include "ntpd-net/tx_timestamps.h"
 #include "ntpd-net/udp_io.h"
+#include "ntpd-net/wakeup_pacer.h"
 
 namespace ntpd::net {
 namespace {
 
 constexpr std::uint8_t kModeClient = 3;  // RFC 5905 section 7.3
+
+// Sleeps until `deadline_ns` on the monotonic clock (EINTR: go on early).
+void sleep_until(std::int64_t deadline_ns) {
+  const timespec until{static_cast<time_t>(deadline_ns / common::kNsPerSecond),
+                       static_cast<long>(deadline_ns % common::kNsPerSecond)};
+  clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr);
+}
 
 }  // namespace
 
@@ -33,6 +45,7 @@ struct ServerWorkers::Worker {
   std::atomic<std::uint64_t> replies{0};
   std::atomic<std::uint64_t> misrouted{0};
   std::atomic<std::uint64_t> kernel_stamps{0};
+  std::atomic<std::uint64_t> paced_windows{0};
   std::thread thread;
 };
 
@@ -137,6 +150,10 @@ std::uint64_t ServerWorkers::kernel_transmit_times(std::size_t index) const {
   return workers_[index]->kernel_stamps.load(std::memory_order_relaxed);
 }
 
+std::uint64_t ServerWorkers::paced_windows(std::size_t index) const {
+  return workers_[index]->paced_windows.load(std::memory_order_relaxed);
+}
+
 void ServerWorkers::run(Worker& worker) {
   ServerPath& path = *worker.path;
   SystemVars sys;
@@ -162,8 +179,16 @@ void ServerWorkers::run(Worker& worker) {
       worker.kernel_stamps.fetch_add(1, std::memory_order_relaxed);
     }
   };
+  WakeupPacer pacer;
+  std::optional<std::int64_t> paced_until;
   for (;;) {
-    const int ready = ::poll(worker.polls.data(), worker.polls.size(), -1);
+    // Under load the thread reads once per pacing window instead of
+    // blocking: it sleeps to the window's end and then only looks.
+    if (paced_until) {
+      sleep_until(*paced_until);
+      worker.paced_windows.fetch_add(1, std::memory_order_relaxed);
+    }
+    const int ready = ::poll(worker.polls.data(), worker.polls.size(), paced_until ? 0 : -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return;
@@ -171,14 +196,17 @@ void ServerWorkers::run(Worker& worker) {
     if (worker.polls[0].revents != 0) return;  // stop
     sys = snapshot_.read();
     std::uint64_t sent = 0;
+    std::size_t read = 0;
     for (std::size_t i = 0; i < worker.endpoints.size(); ++i) {
       const short revents = worker.polls[i + 1].revents;
-      if ((revents & POLLIN) != 0) worker.endpoints[i]->drain(*worker.batch, respond, finalize);
+      if ((revents & POLLIN) != 0)
+        read += worker.endpoints[i]->drain(*worker.batch, respond, finalize);
       // POLLERR: the error queue holds transmit timestamps (interleaved replies).
       if ((revents & POLLERR) != 0) drain_tx_timestamps(worker.endpoints[i]->fd(), refine);
       sent += worker.endpoints[i]->sent();
     }
     worker.replies.store(sent, std::memory_order_relaxed);
+    paced_until = pacer.after_wakeup(monotonic_ns(), read);
   }
 }
 

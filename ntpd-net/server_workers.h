@@ -56,6 +56,8 @@ class ServerWorkers {
   // Replies of thread `index` whose remembered transmit time the kernel's
   // timestamp refined (interleaved mode).
   std::uint64_t kernel_transmit_times(std::size_t index) const;
+  // Pacing windows (wakeup_pacer.h) thread `index` has read its sockets in.
+  std::uint64_t paced_windows(std::size_t index) const;
 
  private:
   struct Worker;

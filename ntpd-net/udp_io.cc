@@ -18,6 +18,12 @@ common::UnixNs realtime_now() {
   return common::UnixNs{ts.tv_sec * common::kNsPerSecond + ts.tv_nsec};
 }
 
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * common::kNsPerSecond + ts.tv_nsec;
+}
+
 UdpEndpoint::UdpEndpoint(common::UniqueFd fd, std::string label, int family)
     : fd_(std::move(fd)), label_(std::move(label)), family_(family) {}
 

@@ -54,5 +54,7 @@ class UdpEndpoint {
 
 // Realtime now, for the receive-timestamp fallback and transmit stamps.
 common::UnixNs realtime_now();
+// CLOCK_MONOTONIC in nanoseconds, for pacing (wakeup_pacer.h).
+std::int64_t monotonic_ns();
 
 }  // namespace ntpd::net

@@ -8,7 +8,9 @@
 # For each server: the highest rate served with 0 % loss (doubling, then a
 # bisection), loss and latency at twice that rate (overload), and the
 # server's CPU time per reply from /proc/PID/stat (utime+stime of every
-# server process) at the 0 %-loss rate. Prints a Markdown table.
+# server process) at the 0 %-loss rate; then CPU per reply and latency at
+# the same offered rates for every server (10000, 30000, 60000/s, each for
+# two steps). Prints two Markdown tables.
 #
 # usage: scripts/bench-server.sh [--build DIR] [--peers DIR] [--step-ms MS]
 #                                [--server-threads N] [--sources N] [--smoke]
@@ -22,7 +24,7 @@ peers="${NTPD_INTEROP_PEERS:-/work/main/build/peers}"
 step_ms=2000
 threads=1
 sources=0
-common=30000
+common_rates="10000 30000 60000"
 smoke=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -128,11 +130,12 @@ stop_server() {
   sleep 0.3
 }
 
-# measure RATE: sets m_json, m_cpu (ticks spent by the server meanwhile).
+# measure RATE [MS]: sets m_json, m_cpu (ticks spent by the server meanwhile).
 measure() {
-  echo "  $name: $1 requests/s for $step_ms ms" >&2
+  ms=${2:-$step_ms}
+  echo "  $name: $1 requests/s for $ms ms" >&2
   set -- "$1" $(cpu_ticks $server_pids)
-  m_json=$(load "$1" "$step_ms")
+  m_json=$(load "$1" "$ms")
   set -- "$@" $(cpu_ticks $server_pids)
   m_user=$(($4 - $2)) m_sys=$(($5 - $3))
   m_cpu=$((m_user + m_sys))
@@ -146,14 +149,22 @@ per_reply() {
 
 lossless() { [ "$(field "$1" received)" = "$(field "$1" sent)" ]; }
 
+# sweep NAME: CPU per reply and latency at each common rate (the same
+# offered load for every server: compared like for like, since wakeups per
+# reply depend on the rate), two steps each. Rows go to sweep.md.
+sweep() {
+  name=$1
+  for r in $common_rates; do
+    measure "$r" $((step_ms * 2))
+    echo "| $name | $r | $(per_reply "$m_cpu" "$m_json") | $(field "$m_json" p50)/$(field "$m_json" p99) | $(awk -v l="$(field "$m_json" loss)" 'BEGIN { printf "%.1f", l * 100 }') % |" >>"$work/sweep.md"
+    echo "$name at $r/s ($m_user user + $m_sys system ticks): $m_json" >>"$work/raw.txt"
+  done
+}
+
 # bench NAME: the search and the overload run for the running server.
 bench() {
   name=$1
   good=0 good_json="" good_cpu=0 bad=0 m_json=""
-  # The same offered rate for every server: CPU per reply compared like
-  # for like (wakeups per reply depend on the rate).
-  measure "$common"
-  common_cpu=$m_cpu common_json=$m_json
   rate=20000
   while [ $rate -le 1600000 ]; do
     measure $rate
@@ -168,7 +179,7 @@ bench() {
       if lossless "$m_json"; then good=$mid good_json=$m_json good_cpu="$m_user $m_sys"; else bad=$mid; fi
     done
   fi
-  if [ $good -eq 0 ]; then echo "| $name | $(per_reply "$common_cpu" "$common_json") | lost requests even at 20000/s | | | | | | | |"; return; fi
+  if [ $good -eq 0 ]; then echo "| $name | lost requests even at 20000/s | | | | | | | |"; return; fi
   measure $((good * 2))
   over_json=$m_json
   over_loss=$(awk -v l="$(field "$over_json" loss)" 'BEGIN { printf "%.1f", l * 100 }')
@@ -178,8 +189,7 @@ bench() {
   if [ "$(field "$over_json" max_send_lag_us)" -gt $((step_ms * 50)) ]; then
     served="$served (generator-bound)"
   fi
-  echo "| $name | $(per_reply "$common_cpu" "$common_json") | $good | $(per_reply "$(echo $good_cpu | awk '{print $1 + $2}')" "$good_json") | $((good * 2)) | $served | $over_loss % | $(per_reply "$m_cpu" "$over_json") | $(field "$good_json" p50)/$(field "$good_json" p99) | $(field "$over_json" p50)/$(field "$over_json" p90)/$(field "$over_json" p99)/$(field "$over_json" max) |"
-  echo "$name at $common/s (CPU ticks: $common_cpu): $common_json" >>"$work/raw.txt"
+  echo "| $name | $good | $(per_reply "$(echo $good_cpu | awk '{print $1 + $2}')" "$good_json") | $((good * 2)) | $served | $over_loss % | $(per_reply "$m_cpu" "$over_json") | $(field "$good_json" p50)/$(field "$good_json" p99) | $(field "$over_json" p50)/$(field "$over_json" p90)/$(field "$over_json" p99)/$(field "$over_json" max) |"
   echo "$name max-lossless (user system ticks: $good_cpu): $good_json" >>"$work/raw.txt"
   echo "$name overload ($m_user user + $m_sys system ticks): $over_json" >>"$work/raw.txt"
 }
@@ -193,18 +203,25 @@ if [ "$smoke" = 1 ]; then
   exit $?
 fi
 
-echo "| server (CPU 0) | CPU/reply at $common req/s (us) | max rate at 0 % loss (req/s) | CPU/reply there (us) | overload offered (req/s) | served at overload (replies/s) | loss at overload | CPU/reply at overload (us) | latency p50/p99 at max (us) | latency p50/p90/p99/max at overload (us) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| server (CPU 0) | max rate at 0 % loss (req/s) | CPU/reply there (us) | overload offered (req/s) | served at overload (replies/s) | loss at overload | CPU/reply at overload (us) | latency p50/p99 at max (us) | latency p50/p90/p99/max at overload (us) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 start_ours
+sweep "ours, $threads serving thread(s)"
 bench "ours, $threads serving thread(s)"
 stop_server
 if [ -x "$peers/root/usr/sbin/chronyd" ]; then
   start_chronyd
-  bench "chronyd $("$peers/root/usr/sbin/chronyd" -v | awk '{print $4}')"
+  chronyd_name="chronyd $("$peers/root/usr/sbin/chronyd" -v | awk '{print $4}')"
+  sweep "$chronyd_name"
+  bench "$chronyd_name"
   stop_server
 else
-  echo "| chronyd | not found under $peers | | | | | | | | |"
+  echo "| chronyd | not found under $peers | | | | | | | |"
 fi
+echo
+echo "| server (CPU 0) | offered (req/s) | CPU/reply (us) | latency p50/p99 (us) | loss |"
+echo "|---|---|---|---|---|"
+cat "$work/sweep.md"
 echo
 echo "CPU: utime+stime of the server's processes from /proc/PID/stat over each step;"
 echo "load: build/bin/ntp-load, 256 sockets, $sources extra source addresses, $step_ms ms per step."

@@ -96,6 +96,52 @@ TEST_F(ServerWorkersTest, NonClientModesAreDroppedAndCounted) {
   EXPECT_EQ(workers_->misrouted(0), 1u);
 }
 
+TEST_F(ServerWorkersTest, PacesUnderLoadAndStillAnswersEveryRequest) {
+  ASSERT_TRUE(snapshot_.publish(vars(4)));
+  std::string error;
+  ASSERT_TRUE(workers_->start(&error)) << error;
+  // Bursts of 8 requests 100 us apart (80000/s) for 100 ms: wakeups come
+  // closer than the minimum window, so the thread paces itself.
+  constexpr int kBursts = 1000;
+  std::uint8_t request[48] = {kClient};
+  std::size_t answered = 0;
+  std::uint8_t reply[128];
+  const auto drain = [&] {
+    while (::recv(client_.get(), reply, sizeof reply, MSG_DONTWAIT) >= 48) {
+      EXPECT_EQ(reply[1], 4);
+      // Held for about a window: transmit minus receive time (NTP
+      // timestamps, 2^-32 s units) between 0 and 100 ms.
+      const auto stamp = [&](int at) {
+        std::uint64_t v = 0;
+        for (int b = 0; b < 8; ++b) v = (v << 8) | reply[at + b];
+        return v;
+      };
+      const std::uint64_t held = stamp(40) - stamp(32);
+      EXPECT_LT(held, (std::uint64_t{1} << 32) / 10);
+      ++answered;
+    }
+  };
+  for (int burst = 0; burst < kBursts; ++burst) {
+    for (int i = 0; i < 8; ++i) {
+      request[47] = static_cast<std::uint8_t>(i);
+      ASSERT_EQ(::send(client_.get(), request, sizeof request, 0), 48);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+    drain();
+  }
+  for (int i = 0; i < 50 && answered < 8u * kBursts; ++i) {
+    pollfd p{client_.get(), POLLIN, 0};
+    ::poll(&p, 1, 100);
+    drain();
+  }
+  workers_->stop();
+  EXPECT_EQ(answered, 8u * kBursts);
+  EXPECT_EQ(workers_->replies(0), 8u * kBursts);
+  EXPECT_GT(workers_->paced_windows(0), 0u);
+  // Paced windows hold several requests each: far fewer than one per request.
+  EXPECT_LT(workers_->paced_windows(0), 8u * kBursts / 2);
+}
+
 TEST_F(ServerWorkersTest, HandsItsSocketsBack) {
   std::string error;
   ASSERT_TRUE(workers_->start(&error)) << error;
