@@ -13,14 +13,6 @@
 #include "ntpd-net/udp_io.h"
 
 namespace ntpd::net {
-namespace {
-
-timespec to_timespec(std::int64_t ns) {
-  return timespec{static_cast<time_t>(ns / common::kNsPerSecond),
-                  static_cast<long>(ns % common::kNsPerSecond)};
-}
-
-}  // namespace
 
 LoopPacer::LoopPacer(event_base* base, Hooks hooks) : hooks_(std::move(hooks)) {
   timer_ = common::UniqueFd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
@@ -51,7 +43,7 @@ void LoopPacer::after_socket_event(std::size_t datagrams) {
 }
 
 bool LoopPacer::arm(std::int64_t deadline_ns) {
-  const itimerspec once{timespec{}, to_timespec(deadline_ns)};
+  const itimerspec once{timespec{}, timespec_from_ns(deadline_ns)};
   if (timerfd_settime(timer_.get(), TFD_TIMER_ABSTIME, &once, nullptr) == 0) return true;
   // Not worth a retry (or a log line) per request: wake per request from now on.
   common::logf(LOG_WARNING, "IO: cannot arm the pacing timer (%s): pacing off",

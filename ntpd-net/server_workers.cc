@@ -28,8 +28,7 @@ constexpr std::uint8_t kModeClient = 3;  // RFC 5905 section 7.3
 
 // Sleeps until `deadline_ns` on the monotonic clock (EINTR: go on early).
 void sleep_until(std::int64_t deadline_ns) {
-  const timespec until{static_cast<time_t>(deadline_ns / common::kNsPerSecond),
-                       static_cast<long>(deadline_ns % common::kNsPerSecond)};
+  const timespec until = timespec_from_ns(deadline_ns);
   clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr);
 }
 

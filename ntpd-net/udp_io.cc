@@ -24,6 +24,11 @@ std::int64_t monotonic_ns() {
   return ts.tv_sec * common::kNsPerSecond + ts.tv_nsec;
 }
 
+timespec timespec_from_ns(std::int64_t ns) {
+  return timespec{static_cast<time_t>(ns / common::kNsPerSecond),
+                  static_cast<long>(ns % common::kNsPerSecond)};
+}
+
 UdpEndpoint::UdpEndpoint(common::UniqueFd fd, std::string label, int family)
     : fd_(std::move(fd)), label_(std::move(label)), family_(family) {}
 

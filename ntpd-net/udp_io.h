@@ -7,6 +7,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cstdint>
 #include <functional>
@@ -56,5 +57,7 @@ class UdpEndpoint {
 common::UnixNs realtime_now();
 // CLOCK_MONOTONIC in nanoseconds, for pacing (wakeup_pacer.h).
 std::int64_t monotonic_ns();
+// Nanoseconds (>= 0) as a timespec, for clock_nanosleep and timerfds.
+timespec timespec_from_ns(std::int64_t ns);
 
 }  // namespace ntpd::net

@@ -118,19 +118,29 @@ std::vector<std::vector<std::uint8_t>> looped_back(int fd) {
   return seen;
 }
 
+// A sender socket connected to a receiver on loopback.
+class TxTimestampsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    receiver = common::UniqueFd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sender = common::UniqueFd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(receiver && sender);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(receiver.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t length = sizeof addr;
+    ASSERT_EQ(getsockname(receiver.get(), reinterpret_cast<sockaddr*>(&addr), &length), 0);
+    ASSERT_EQ(connect(sender.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  }
+
+  common::UniqueFd receiver;
+  common::UniqueFd sender;
+};
+
 // A server socket reports timestamps but generates one only for a datagram
 // that asks (interleaved replies): a plain send loops nothing back.
-TEST(TxTimestampsTest, ReportsOnlySocketStampsJustTheDatagramThatAsks) {
-  common::UniqueFd receiver(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  common::UniqueFd sender(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(receiver && sender);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(receiver.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t length = sizeof addr;
-  ASSERT_EQ(getsockname(receiver.get(), reinterpret_cast<sockaddr*>(&addr), &length), 0);
-  ASSERT_EQ(connect(sender.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+TEST_F(TxTimestampsTest, ReportsOnlySocketStampsJustTheDatagramThatAsks) {
   if (!enable_tx_timestamp_reports(sender.get())) GTEST_SKIP() << "no SO_TIMESTAMPING here";
 
   std::array<std::uint8_t, 48> plain{};
@@ -158,17 +168,7 @@ TEST(TxTimestampsTest, ReportsOnlySocketStampsJustTheDatagramThatAsks) {
   EXPECT_EQ(append_tx_timestamp_request(tiny, 0), 0u);
 }
 
-TEST(TxTimestampsTest, LoopbackSendComesBackWithItsKernelTime) {
-  common::UniqueFd receiver(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  common::UniqueFd sender(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(receiver && sender);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(receiver.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t length = sizeof addr;
-  ASSERT_EQ(getsockname(receiver.get(), reinterpret_cast<sockaddr*>(&addr), &length), 0);
-  ASSERT_EQ(connect(sender.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+TEST_F(TxTimestampsTest, LoopbackSendComesBackWithItsKernelTime) {
   if (!enable_tx_timestamps(sender.get())) GTEST_SKIP() << "no SO_TIMESTAMPING here";
 
   std::array<std::uint8_t, 48> packet{};
